@@ -1,0 +1,62 @@
+# Two commands matter: `make run` and `make test`. Each installs what it needs into project venvs.
+#   .venv        the app, the local API, tests and linters (any Python >= 3.11)
+#   .venv-tools  aws-sam-cli and cfn-lint, apart because they pin their own boto3/pydantic; built with
+#                Python 3.13 when one is found, so that `sam build` finds the python3.13 the runtime needs
+
+SHELL := /bin/bash
+PYTHON ?= python3
+PY313 ?= $(shell PYENV_VERSION=3.13.0 pyenv which python 2>/dev/null || command -v python3.13 2>/dev/null)
+VENV := .venv
+TOOLS := .venv-tools
+BIN := $(VENV)/bin
+PIP_QUIET := --quiet --disable-pip-version-check
+PORT ?= 9380
+
+.PHONY: run test lint fmt typecheck unit template-check sam-build clean help
+
+help:
+	@echo "make run    - the local API on an embedded DynamoDB (prints its URL and an API key)"
+	@echo "make test   - every check: ruff, mypy, pytest, cfn-lint, sam validate --lint, sam build"
+	@echo "make fmt    - format and auto-fix"
+
+$(VENV)/.installed: requirements/app.txt requirements/dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_QUIET) -r requirements/dev.txt 2> >(grep -v "is ignored: it is neither" >&2)
+	@touch $@
+
+$(TOOLS)/.installed: requirements/tools.txt
+	@test -x $(TOOLS)/bin/python || $(if $(PY313),$(PY313),$(PYTHON)) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install $(PIP_QUIET) -r requirements/tools.txt 2> >(grep -v "is ignored: it is neither" >&2)
+	@touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/python -m tools.local_api --port $(PORT)
+
+test: lint typecheck unit template-check
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy layers/shared tools tests
+	for f in functions/*/app.py; do $(BIN)/mypy "$$f" || exit 1; done
+
+unit: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+template-check: $(TOOLS)/.installed
+	$(TOOLS)/bin/cfn-lint template.yaml
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam validate --lint --region us-east-1
+	@if [ -x $(TOOLS)/bin/python3.13 ]; then $(MAKE) --no-print-directory sam-build; \
+	 else echo "sam build skipped: no Python 3.13 on this machine (the Lambda runtime is python3.13)"; fi
+
+sam-build: $(TOOLS)/.installed
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam build --region us-east-1
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,47 @@
+"""Typed configuration, read once per execution environment from the function's environment.
+
+Every knob the template or the local API can turn lives here, so that a newcomer finds all of them in
+one place and a handler never calls ``os.environ`` itself.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    table_name: str
+    """The one DynamoDB table (DESIGN §5)."""
+    dynamodb_endpoint: str | None
+    """Only set off AWS: the local API's embedded DynamoDB or another compatible endpoint."""
+    default_embedding_model: str
+    """``embd_id`` given to new datasets; RAGFlow's default is ``BAAI/bge-large-zh-v1.5``."""
+    dataset_quota: int
+    """Most datasets one tenant may hold; enforced in the same transaction as the counter."""
+    max_body_bytes: int
+    """Largest request body a handler accepts (API Gateway itself passes up to 10 MB)."""
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {raw!r}")
+    return value
+
+
+@cache
+def settings() -> Settings:
+    """The settings of this execution environment (cached: environment variables do not change)."""
+    return Settings(
+        table_name=os.environ.get("TABLE_NAME", "ragflow-datasets"),
+        dynamodb_endpoint=os.environ.get("DYNAMODB_ENDPOINT") or None,
+        default_embedding_model=os.environ.get("DEFAULT_EMBEDDING_MODEL", "BAAI/bge-large-zh-v1.5"),
+        dataset_quota=_int_env("DATASET_QUOTA", 10_000),
+        max_body_bytes=_int_env("MAX_BODY_BYTES", 1024 * 1024),
+    )

@@ -1,0 +1,43 @@
+"""Dataset ids: UUIDv7 as 32 lowercase hex characters.
+
+Time-ordered ids make the table's sort key (``DATASET#<id>``) follow creation order, so "newest first"
+is a plain reverse Query. They are still valid UUIDs, which RAGFlow's clients check. Python 3.13 has no
+``uuid.uuid7`` yet, hence these few lines (RFC 9562 §5.7, with the 12-bit ``rand_a`` used as a counter
+so ids minted in the same millisecond by one process stay ordered).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+import uuid
+
+_lock = threading.Lock()
+_last_ms = 0
+_counter = 0
+
+
+def new_id() -> str:
+    global _last_ms, _counter
+    with _lock:
+        ms = time.time_ns() // 1_000_000
+        if ms > _last_ms:
+            _last_ms, _counter = ms, secrets.randbits(11)  # leave room to count up within the millisecond
+        else:
+            _counter += 1
+            if _counter > 0xFFF:  # 4096 ids in one millisecond: borrow the next millisecond
+                _last_ms, _counter = _last_ms + 1, 0
+        ms, counter = _last_ms, _counter
+    value = (ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | secrets.randbits(62)
+    return f"{value:032x}"
+
+
+def normalize_id(raw: str) -> str | None:
+    """The 32-hex form of a UUID in any standard spelling, or None if ``raw`` is not a UUID."""
+    if len(raw) > 64:
+        return None
+    try:
+        return uuid.UUID(raw).hex
+    except ValueError:
+        return None

@@ -1,0 +1,433 @@
+"""The only module that talks to DynamoDB (DESIGN §5).
+
+Item layout, one table:
+
+    TENANT#<tenant>  DATASET#<id>       a dataset (ids are time-ordered: sort key order = creation order)
+    TENANT#<tenant>  NAME#<lower name>  name lock, holds the dataset id (NAMEHASH#<sha256> for huge names)
+    TENANT#<tenant>  META               dataset_count: O(1) totals and the quota
+    TENANT#<tenant>  APIKEY#<key id>    key index: lets an operator list and revoke a tenant's keys
+    APIKEY#<sha256>  APIKEY             an API key's digest, tenant and status
+
+Every multi-item change is one ``TransactWriteItems``, so a name, its dataset and the counter change
+together or not at all, whatever runs concurrently. boto3 is imported on first use, not at import time,
+and its client is created once per execution environment with the SDK's standard retry mode.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+
+from .config import settings
+from .errors import ApiError, DuplicateName, QuotaExceeded, StorageUnavailable
+from .names import name_lock_key
+
+if TYPE_CHECKING:  # pydantic stays out of the authorizer's cold start: models load on first dataset read
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+    from .models import Dataset
+
+UPDATE_TIME_INDEX = "by_update_time"
+DATASET_PREFIX = "DATASET#"
+META_SK = "META"
+
+_client: DynamoDBClient | None = None
+_client_lock = threading.Lock()
+
+
+def client() -> DynamoDBClient:
+    global _client
+    if _client is None:
+        with _client_lock:
+            if _client is None:
+                import boto3
+                from botocore.config import Config
+
+                _client = boto3.client(
+                    "dynamodb",
+                    endpoint_url=settings().dynamodb_endpoint,
+                    config=Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5),
+                )
+    return _client
+
+
+def reset_client() -> None:
+    """Forget the client (tests and the local API switch endpoints or credentials)."""
+    global _client
+    _client = None
+
+
+# ---- keys and (de)serialisation ---------------------------------------------------------------------------
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}"
+
+
+def dataset_sk(dataset_id: str) -> str:
+    return DATASET_PREFIX + dataset_id
+
+
+def update_sort_key(update_time: int, dataset_id: str) -> str:
+    return f"{update_time:015d}#{dataset_id}"
+
+
+def _to_attr(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, (int, float, Decimal)):
+        return {"N": str(value) if not isinstance(value, float) else repr(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, Mapping):
+        return {"M": {str(k): _to_attr(v) for k, v in value.items()}}
+    if isinstance(value, (list, tuple)):
+        return {"L": [_to_attr(v) for v in value]}
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _from_attr(attr: Mapping[str, Any]) -> Any:
+    ((kind, value),) = attr.items()
+    if kind in {"S", "BOOL"}:
+        return value
+    if kind == "N":
+        return int(value) if value.lstrip("-").isdigit() else float(value)
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: _from_attr(v) for k, v in value.items()}
+    if kind == "L":
+        return [_from_attr(v) for v in value]
+    raise TypeError(f"unexpected attribute type {kind}")
+
+
+def _item(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _to_attr(v) for k, v in attrs.items()}
+
+
+def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _from_attr(v) for k, v in item.items()}
+
+
+def _dataset_item(ds: Dataset) -> dict[str, Any]:
+    return _item(
+        {
+            "pk": tenant_pk(ds.tenant_id),
+            "sk": dataset_sk(ds.id),
+            "update_sk": update_sort_key(ds.update_time, ds.id),
+            **ds.model_dump(),
+        }
+    )
+
+
+def _dataset(item: Mapping[str, Any]) -> Dataset:
+    from .models import Dataset
+
+    return Dataset.model_validate(_plain(item))
+
+
+# ---- error translation -----------------------------------------------------------------------------------
+
+
+class _Translate:
+    """Turn what botocore raises into our errors; ``reasons`` maps a cancelled transaction's item index to
+    the domain error its failed condition means."""
+
+    def __init__(self, reasons: Mapping[int, ApiError] | None = None) -> None:
+        self.reasons = reasons or {}
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is None or isinstance(exc, ApiError):
+            return
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            if error.get("Code") == "TransactionCanceledException":
+                reasons = exc.response.get("CancellationReasons", [])
+                for index, reason in enumerate(reasons):
+                    if reason.get("Code") == "ConditionalCheckFailed" and index in self.reasons:
+                        raise self.reasons[index] from None
+                if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                    raise ConditionFailedError from None
+                raise StorageUnavailable from exc  # conflicts or throttling inside the transaction
+            if error.get("Code") == "ConditionalCheckFailedException":
+                raise ConditionFailedError from None
+            if _is_transient(exc):
+                raise StorageUnavailable from exc
+            return
+        if isinstance(exc, BotoCoreError):  # connection errors, timeouts
+            raise StorageUnavailable from exc
+
+
+class ConditionFailedError(Exception):
+    """A write's condition no longer held: someone else changed the item first."""
+
+
+def _is_transient(exc: Any) -> bool:
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    code = exc.response.get("Error", {}).get("Code", "")
+    return (
+        status >= 500
+        or "Throttl" in code
+        or code
+        in {
+            "ProvisionedThroughputExceededException",
+            "RequestLimitExceeded",
+            "LimitExceededException",
+            "InternalServerError",
+            "ServiceUnavailable",
+        }
+    )
+
+
+# ---- datasets ---------------------------------------------------------------------------------------------
+
+
+def create_dataset(ds: Dataset, quota: int) -> None:
+    """Store a new dataset, its name lock and the incremented counter in one transaction."""
+    pk = tenant_pk(ds.tenant_id)
+    with _Translate({1: DuplicateName(ds.name), 2: QuotaExceeded(quota)}):
+        client().transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": settings().table_name,
+                        "Item": _dataset_item(ds),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": settings().table_name,
+                        "Item": _item({"pk": pk, "sk": name_lock_key(ds.name), "dataset_id": ds.id}),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": settings().table_name,
+                        "Key": _item({"pk": pk, "sk": META_SK}),
+                        "UpdateExpression": "ADD dataset_count :one",
+                        "ConditionExpression": "attribute_not_exists(dataset_count) OR dataset_count < :quota",
+                        "ExpressionAttributeValues": _item({":one": 1, ":quota": quota}),
+                    }
+                },
+            ]
+        )
+
+
+def get_dataset(tenant_id: str, dataset_id: str) -> Dataset | None:
+    with _Translate():
+        response = client().get_item(
+            TableName=settings().table_name,
+            Key=_item({"pk": tenant_pk(tenant_id), "sk": dataset_sk(dataset_id)}),
+            ConsistentRead=True,
+        )
+    item = response.get("Item")
+    return _dataset(item) if item else None
+
+
+def delete_dataset(ds: Dataset) -> bool:
+    """Remove a dataset, its name lock and one from the counter together.
+
+    Returns False if the dataset changed or vanished since ``ds`` was read (the caller re-reads).
+    """
+    pk = tenant_pk(ds.tenant_id)
+    try:
+        with _Translate():
+            client().transact_write_items(
+                TransactItems=[
+                    {
+                        "Delete": {
+                            "TableName": settings().table_name,
+                            "Key": _item({"pk": pk, "sk": dataset_sk(ds.id)}),
+                            "ConditionExpression": "version = :v",
+                            "ExpressionAttributeValues": _item({":v": ds.version}),
+                        }
+                    },
+                    {
+                        "Delete": {
+                            "TableName": settings().table_name,
+                            "Key": _item({"pk": pk, "sk": name_lock_key(ds.name)}),
+                            "ConditionExpression": "dataset_id = :id",
+                            "ExpressionAttributeValues": _item({":id": ds.id}),
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": settings().table_name,
+                            "Key": _item({"pk": pk, "sk": META_SK}),
+                            "UpdateExpression": "ADD dataset_count :minus_one",
+                            "ConditionExpression": "dataset_count > :zero",
+                            "ExpressionAttributeValues": _item({":minus_one": -1, ":zero": 0}),
+                        }
+                    },
+                ]
+            )
+    except ConditionFailedError:
+        return False
+    return True
+
+
+Order = Literal["create_time", "update_time"]
+
+
+def iter_datasets(tenant_id: str, *, orderby: Order, descending: bool, page_size: int) -> Iterator[Dataset]:
+    """The tenant's datasets in the requested order, fetched ``page_size`` at a time as they are consumed."""
+    query: dict[str, Any] = {
+        "TableName": settings().table_name,
+        "ScanIndexForward": not descending,
+        "Limit": page_size,
+        "ExpressionAttributeValues": _item({":pk": tenant_pk(tenant_id), ":prefix": DATASET_PREFIX}),
+    }
+    if orderby == "update_time":
+        query["IndexName"] = UPDATE_TIME_INDEX
+        query["KeyConditionExpression"] = "pk = :pk"  # sparse index: only datasets carry update_sk
+        del query["ExpressionAttributeValues"][":prefix"]
+    else:
+        query["KeyConditionExpression"] = "pk = :pk AND begins_with(sk, :prefix)"
+    while True:
+        with _Translate():
+            response = client().query(**query)
+        for item in response.get("Items", []):
+            yield _dataset(item)
+        last_key = response.get("LastEvaluatedKey")
+        if not last_key or not response.get("Items"):  # moto omits the key on an exact fit; AWS may not
+            return
+        query["ExclusiveStartKey"] = last_key
+
+
+def dataset_count(tenant_id: str) -> int:
+    with _Translate():
+        response = client().get_item(
+            TableName=settings().table_name,
+            Key=_item({"pk": tenant_pk(tenant_id), "sk": META_SK}),
+            ConsistentRead=True,
+        )
+    return int(_plain(response.get("Item", {})).get("dataset_count", 0))
+
+
+def name_lock_owner(tenant_id: str, name: str) -> str | None:
+    """The id of the dataset holding ``name`` in this tenant, if any."""
+    with _Translate():
+        response = client().get_item(
+            TableName=settings().table_name,
+            Key=_item({"pk": tenant_pk(tenant_id), "sk": name_lock_key(name)}),
+            ConsistentRead=True,
+        )
+    item = response.get("Item")
+    return str(_plain(item)["dataset_id"]) if item else None
+
+
+# ---- API keys ---------------------------------------------------------------------------------------------
+
+
+def apikey_pk(digest: str) -> str:
+    return f"APIKEY#{digest}"
+
+
+def put_api_key(*, digest: str, tenant_id: str, key_id: str, label: str, created_at: int) -> None:
+    record = {"tenant_id": tenant_id, "key_id": key_id, "label": label, "created_at": created_at, "status": "active"}
+    with _Translate():
+        client().transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": settings().table_name,
+                        "Item": _item({"pk": apikey_pk(digest), "sk": "APIKEY", **record}),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": settings().table_name,
+                        "Item": _item(
+                            {"pk": tenant_pk(tenant_id), "sk": f"APIKEY#{key_id}", "digest": digest, **record}
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+
+def get_api_key(digest: str) -> dict[str, Any] | None:
+    with _Translate():
+        response = client().get_item(
+            TableName=settings().table_name, Key=_item({"pk": apikey_pk(digest), "sk": "APIKEY"})
+        )
+    item = response.get("Item")
+    return _plain(item) if item else None
+
+
+def list_api_keys(tenant_id: str) -> list[dict[str, Any]]:
+    query: dict[str, Any] = {
+        "TableName": settings().table_name,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": _item({":pk": tenant_pk(tenant_id), ":prefix": "APIKEY#"}),
+    }
+    keys: list[dict[str, Any]] = []
+    while True:
+        with _Translate():
+            response = client().query(**query)
+        keys.extend(_plain(item) for item in response.get("Items", []))
+        if not response.get("LastEvaluatedKey"):
+            return keys
+        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def find_api_key(key_id: str) -> dict[str, Any] | None:
+    """A key's index item by its id alone, for an operator's ``revoke KEY_ID``.
+
+    This is the one Scan in the code base, and no request path calls it: only the operator CLI does.
+    """
+    scan: dict[str, Any] = {
+        "TableName": settings().table_name,
+        "FilterExpression": "sk = :sk",
+        "ExpressionAttributeValues": _item({":sk": f"APIKEY#{key_id}"}),
+    }
+    while True:
+        with _Translate():
+            response = client().scan(**scan)
+        for item in response.get("Items", []):
+            return _plain(item)
+        if not response.get("LastEvaluatedKey"):
+            return None
+        scan["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def revoke_api_key(tenant_id: str, key_id: str, digest: str) -> None:
+    status = {":revoked": "revoked"}
+    with _Translate():
+        client().transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": settings().table_name,
+                        "Key": _item({"pk": apikey_pk(digest), "sk": "APIKEY"}),
+                        "UpdateExpression": "SET #s = :revoked",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": _item(status),
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": settings().table_name,
+                        "Key": _item({"pk": tenant_pk(tenant_id), "sk": f"APIKEY#{key_id}"}),
+                        "UpdateExpression": "SET #s = :revoked",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": _item(status),
+                    }
+                },
+            ]
+        )
