@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,10 +29,10 @@ os.environ.update(
 os.environ.pop("DYNAMODB_ENDPOINT", None)
 
 from moto import mock_aws
-from tools import template
-from tools.embedded_dynamodb import serialize_requests
 
 from dataset_core import api_keys, storage
+from tools import template
+from tools.embedded_dynamodb import serialize_requests
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -54,16 +55,21 @@ def table() -> Iterator[Any]:
 _modules: dict[str, ModuleType] = {}
 
 
+def fresh_function(name: str, instance: str = "") -> ModuleType:
+    """A new import of ``functions/<name>/app.py``: what one more Lambda execution environment would load."""
+    path = ROOT / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"fn_{name}{instance}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def function(name: str) -> ModuleType:
     """``functions/<name>/app.py``, imported once under a unique module name (they are all ``app``)."""
     if name not in _modules:
-        path = ROOT / "functions" / name / "app.py"
-        spec = importlib.util.spec_from_file_location(f"fn_{name}", path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _modules[name] = module
+        _modules[name] = fresh_function(name)
     return _modules[name]
 
 
@@ -131,20 +137,95 @@ def create(name: str, tenant: str = TENANT_A) -> Reply:
 
 def items(client: Any, tenant: str, prefix: str) -> list[dict[str, Any]]:
     """Raw items of one tenant's partition whose sort key starts with ``prefix``."""
+    condition, values = "pk = :pk", {":pk": {"S": f"TENANT#{tenant}"}}
+    if prefix:
+        condition, values[":p"] = condition + " AND begins_with(sk, :p)", {"S": prefix}
     response = client.query(
         TableName=os.environ["TABLE_NAME"],
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
-        ExpressionAttributeValues={":pk": {"S": f"TENANT#{tenant}"}, ":p": {"S": prefix}},
+        KeyConditionExpression=condition,
+        ExpressionAttributeValues=values,
         ConsistentRead=True,
     )
     return list(response["Items"])
+
+
+def seed_datasets(client: Any, tenant: str, count: int, prefix: str = "bulk") -> None:
+    """Write ``count`` consistent datasets (item + lock + counter) in bulk, oldest first.
+
+    moto deep-copies the whole table for every transaction, so thousands of real creates would take
+    minutes; batch writes of the very items ``storage.create_dataset`` writes take a second.
+    """
+    from dataset_core import datasets
+    from dataset_core.names import name_lock_key
+
+    base = datasets.now_ms()
+    requests = []
+    for i in range(count):
+        ds = datasets.Dataset(
+            id=datasets.new_id(), tenant_id=tenant, created_by=tenant, name=f"{prefix}{i}", embd_id="BAAI/x",
+            parser_config={}, create_time=base + i, update_time=base + i,
+        )  # fmt: skip
+        lock = {"pk": {"S": f"TENANT#{tenant}"}, "sk": {"S": name_lock_key(ds.name)}, "dataset_id": {"S": ds.id}}
+        requests += [{"PutRequest": {"Item": storage._dataset_item(ds)}}, {"PutRequest": {"Item": lock}}]
+    for start in range(0, len(requests), 25):
+        client.batch_write_item(RequestItems={os.environ["TABLE_NAME"]: requests[start : start + 25]})
+    client.update_item(
+        TableName=os.environ["TABLE_NAME"],
+        Key={"pk": {"S": f"TENANT#{tenant}"}, "sk": {"S": "META"}},
+        UpdateExpression="ADD dataset_count :n",
+        ExpressionAttributeValues={":n": {"N": str(count)}},
+    )
 
 
 def counter(client: Any, tenant: str) -> int:
     return storage.dataset_count(tenant)
 
 
-@pytest.fixture
-def api_key(table: Any) -> str:
-    key, _ = api_keys.create_key(TENANT_A, "test")
-    return key
+DEV_KEY = "ragflow-local-development-key-0000000000000"  # the key in events/authorizer_*.json
+
+
+# ---- no key in any log line of the whole run (DESIGN §2) --------------------------------------------------
+
+
+_lines: list[str] = []
+
+
+class _RecordEverything(logging.Handler):
+    """Keeps every record. One instance per logger: Powertools filters its service's records out of the
+    root logger's handlers, so a handler shared with root would miss them."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines = _lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Powertools adds its keys (tenant_id ...) in its formatter: record what it would print, too.
+        formatted = [h.format(record) for h in logging.getLogger(record.name).handlers if h.formatter]
+        self.lines.append(repr(record.__dict__) + record.getMessage() + "".join(formatted))
+
+
+_minted_keys: set[str] = {DEV_KEY}
+_original_create_key = api_keys.create_key
+
+
+def _recording_create_key(*args: Any, **kwargs: Any) -> tuple[str, api_keys.ApiKey]:
+    key, record = _original_create_key(*args, **kwargs)
+    _minted_keys.add(key)
+    return key, record
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    api_keys.create_key = _recording_create_key  # type: ignore[assignment]
+    for name in ("", "ragflow-datasets", "aws_lambda_powertools", "botocore", "moto"):
+        logging.getLogger(name).addHandler(_RecordEverything())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    leaked = [key for key in _minted_keys if any(key in line for line in _lines)]
+    if leaked:
+        print(f"\nAPI KEY LEAKED INTO LOGS: {len(leaked)} key(s) appear in captured log records")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def log_lines() -> list[str]:
+    return _lines

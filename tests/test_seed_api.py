@@ -1,0 +1,401 @@
+"""The seed API (DESIGN §3) through the real handlers, fed the events/ files, on moto."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+import pytest
+
+from conftest import TENANT_A, TENANT_B, counter, create, invoke, items, route_event, seed_datasets
+from dataset_core import storage
+from dataset_core.models import http_date
+
+SEED_KEYS = {
+    "avatar", "chunk_num", "create_date", "create_time", "created_by", "description", "doc_num", "embd_id", "id",
+    "language", "name", "parser_config", "parser_id", "permission", "similarity_threshold", "status", "tenant_id",
+    "token_num", "update_date", "update_time", "vector_similarity_weight",
+}  # fmt: skip
+HEX32 = re.compile(r"[0-9a-f]{32}")
+ABSENT = "0193a1b2c3d47e8f9a0b1c2d3e4f5a6b"
+
+pytestmark = pytest.mark.usefixtures("table")
+
+
+def list_seed(tenant: str = TENANT_A, **query: str) -> Any:
+    return invoke("list_datasets", route_event("list_datasets", tenant=tenant, query=query))
+
+
+# ---- create ---------------------------------------------------------------------------------------------
+
+
+def test_create_answers_exactly_the_documented_body() -> None:
+    reply = create("kb1")
+    assert reply.status == 200
+    dataset_id = reply.body["data"]["id"]
+    assert HEX32.fullmatch(dataset_id)
+    expected = {"code": 0, "data": {"dataset_id": dataset_id, "dataset_name": "kb1", "id": dataset_id}}
+    expected["message"] = "success"
+    assert reply.raw == json.dumps(expected, sort_keys=True, separators=(",", ":"))
+    assert reply.headers["Content-Type"] == ["application/json"] or reply.headers["Content-Type"] == "application/json"
+
+
+def test_ids_are_uuid7_and_time_ordered() -> None:
+    ids = [create(f"kb{i}").body["data"]["id"] for i in range(5)]
+    assert ids == sorted(ids)
+    assert all(i[12] == "7" and i[16] in "89ab" for i in ids)  # version 7, RFC 9562 variant
+
+
+def test_name_alias_from_ragflows_old_client_is_accepted() -> None:
+    reply = invoke("create_dataset", route_event("create_dataset", body={"name": "old_client"}))
+    assert (reply.status, reply.body["data"]["dataset_name"]) == (200, "old_client")
+    same = invoke("create_dataset", route_event("create_dataset", body={"name": "both", "dataset_name": "both"}))
+    assert same.status == 200
+
+
+def test_surrounding_whitespace_is_stripped_from_names() -> None:
+    reply = create("  spaced.name-1_x \t")
+    assert reply.body["data"]["dataset_name"] == "spaced.name-1_x"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"dataset_name": ""}, "Empty dataset name"),
+        ({"dataset_name": "   "}, "Empty dataset name"),
+        ({"name": "\n"}, "Empty dataset name"),
+        ({"dataset_name": "k" * 1024}, f"Dataset name: {'k' * 1024} with length 1024 exceeds 1023!"),
+    ],
+)
+def test_name_rules_answer_400_102_with_ragflows_message(body: dict[str, str], message: str) -> None:
+    reply = invoke("create_dataset", route_event("create_dataset", body=body))
+    assert (reply.status, reply.body) == (400, {"code": 102, "message": message, "data": None})
+
+
+@pytest.mark.parametrize("name", ["k b", "kb/1", "kb\x00", "réseau", "kb;drop", "kb(1)", "\uff4b\uff42"])
+def test_names_outside_the_seed_charset_are_refused_naming_the_allowed_set(name: str) -> None:
+    reply = invoke("create_dataset", route_event("create_dataset", body={"dataset_name": name}))
+    assert (reply.status, reply.body["code"]) == (400, 102)
+    assert "a-z, A-Z, 0-9, '_', '-' and '.'" in reply.body["message"]
+
+
+def test_longest_allowed_name_is_stored_and_locked() -> None:
+    reply = create("k" * 1023)
+    assert reply.status == 200
+    again = create("K" * 1023)
+    assert (again.status, again.body["code"]) == (409, 102)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "dataset_name is required"),
+        ({"dataset_name": "kb", "extra": 1}, "Field: extra - Message: Extra inputs are not permitted"),
+        ({"dataset_name": 5}, "Field: dataset_name - Message: Input should be a valid string"),
+        ({"dataset_name": ["kb"]}, "Field: dataset_name - Message: Input should be a valid string"),
+        ({"dataset_name": None}, "dataset_name is required"),
+        ({"dataset_name": "a", "name": "b"}, "dataset_name and name differ"),
+    ],
+)
+def test_bad_create_bodies_answer_400_101_naming_the_problem(body: dict[str, Any], field: str) -> None:
+    reply = invoke("create_dataset", route_event("create_dataset", body=body))
+    assert (reply.status, reply.body["code"], reply.body["data"]) == (400, 101, None)
+    assert field in reply.body["message"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("{bad json", "Malformed JSON syntax: Missing commas/brackets or invalid encoding"),
+        ('"kb1"', "Invalid request payload: expected object, got string"),
+        ("[1, 2]", "Invalid request payload: expected object, got array"),
+        ("null", "Invalid request payload: expected object, got null"),
+    ],
+)
+def test_bodies_that_are_not_json_objects_answer_400_101(raw: str, message: str) -> None:
+    reply = invoke("create_dataset", route_event("create_dataset", raw_body=raw))
+    assert (reply.status, reply.body) == (400, {"code": 101, "message": message, "data": None})
+
+
+def test_base64_bodies_are_decoded_like_api_gateway_sends_them() -> None:
+    event = route_event("create_dataset", raw_body=base64.b64encode(b'{"dataset_name": "b64"}').decode())
+    event["isBase64Encoded"] = True
+    assert invoke("create_dataset", event).body["data"]["dataset_name"] == "b64"
+    event["body"] = base64.b64encode(b'{"dataset_name": "\xff"}').decode()
+    assert invoke("create_dataset", event).body["code"] == 101
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_non_json_content_type_answers_415(content_type: str | None) -> None:
+    headers = {"Authorization": "Bearer x"} | ({"Content-Type": content_type} if content_type else {})
+    reply = invoke("create_dataset", route_event("create_dataset", headers=headers))
+    assert reply.status == 415
+    assert reply.body == {
+        "code": 101,
+        "message": f"Unsupported content type: Expected application/json, got {content_type or 'nothing'}",
+        "data": None,
+    }
+
+
+def test_json_content_type_with_charset_is_accepted() -> None:
+    headers = {"content-type": "application/json; charset=utf-8"}
+    assert invoke("create_dataset", route_event("create_dataset", headers=headers)).status == 200
+
+
+def test_body_over_one_mebibyte_answers_413_and_writes_nothing(table: Any) -> None:
+    big = json.dumps({"dataset_name": "x" * (1024 * 1024)})
+    reply = invoke("create_dataset", route_event("create_dataset", raw_body=big))
+    assert (reply.status, reply.body["code"]) == (413, 101)
+    assert "1048576 bytes" in reply.body["message"]
+    assert items(table, TENANT_A, "") == []
+
+
+def test_duplicate_name_is_rejected_case_insensitively_with_409() -> None:
+    assert create("Reports").status == 200
+    reply = create("reports")
+    assert (reply.status, reply.body) == (
+        409,
+        {"code": 102, "message": "Dataset name 'reports' already exists", "data": None},
+    )
+
+
+def test_create_writes_dataset_lock_and_counter_together(table: Any) -> None:
+    dataset_id = create("kb1").body["data"]["id"]
+    (lock,) = items(table, TENANT_A, "NAME#")
+    assert lock["sk"]["S"] == "NAME#kb1"
+    assert lock["dataset_id"]["S"] == dataset_id
+    assert counter(table, TENANT_A) == 1
+
+
+def test_quota_is_enforced_with_the_counter(monkeypatch: pytest.MonkeyPatch, table: Any) -> None:
+    from dataset_core import config
+
+    monkeypatch.setenv("DATASET_QUOTA", "2")
+    config.settings.cache_clear()
+    try:
+        assert create("q1").status == 200
+        assert create("q2").status == 200
+        reply = create("q3")
+        assert (reply.status, reply.body["code"]) == (409, 102)
+        assert "at most 2 datasets" in reply.body["message"]
+        assert counter(table, TENANT_A) == 2
+        assert len(items(table, TENANT_A, "DATASET#")) == 2
+        assert len(items(table, TENANT_A, "NAME#")) == 2
+    finally:
+        monkeypatch.delenv("DATASET_QUOTA")
+        config.settings.cache_clear()
+
+
+def test_route_without_authorizer_context_is_refused_not_served() -> None:
+    reply = invoke("create_dataset", route_event("create_dataset", tenant=None))
+    assert (reply.status, reply.body["code"]) == (401, 401)
+
+
+# ---- list -----------------------------------------------------------------------------------------------
+
+
+def test_list_returns_seed_objects_with_exactly_the_21_documented_keys_and_defaults() -> None:
+    dataset_id = create("kb1").body["data"]["id"]
+    reply = list_seed()
+    assert (reply.status, reply.body["code"], reply.body["message"]) == (200, 0, "success")
+    (ds,) = reply.body["data"]
+    assert set(ds) == SEED_KEYS
+    assert ds == {
+        "avatar": None,
+        "chunk_num": 0,
+        "create_date": http_date(ds["create_time"]),
+        "create_time": ds["create_time"],
+        "created_by": TENANT_A,
+        "description": None,
+        "doc_num": 0,
+        "embd_id": "BAAI/bge-large-zh-v1.5",
+        "id": dataset_id,
+        "language": "English",
+        "name": "kb1",
+        "parser_config": {"pages": [[1, 1000000]]},
+        "parser_id": "naive",
+        "permission": "me",
+        "similarity_threshold": 0.2,
+        "status": "1",
+        "tenant_id": TENANT_A,
+        "token_num": 0,
+        "update_date": http_date(ds["update_time"]),
+        "update_time": ds["create_time"],
+        "vector_similarity_weight": 0.3,
+    }
+    assert re.fullmatch(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT", ds["create_date"])
+    assert ds["create_time"] > 1_700_000_000_000  # epoch milliseconds
+
+
+def test_list_is_newest_first_by_default_and_oldest_first_when_desc_is_false() -> None:
+    names = [f"kb{i}" for i in range(4)]
+    for name in names:
+        create(name)
+    assert [d["name"] for d in list_seed().body["data"]] == names[::-1]
+    for falsy in ("false", "0", "no", "False"):
+        assert [d["name"] for d in list_seed(desc=falsy).body["data"]] == names
+    for truthy in ("true", "1", "yes"):
+        assert [d["name"] for d in list_seed(desc=truthy).body["data"]] == names[::-1]
+
+
+def test_list_orders_by_update_time_through_the_index() -> None:
+    for name in ("a1", "a2", "a3"):
+        create(name)
+    got = list_seed(orderby="update_time", desc="false").body["data"]
+    assert [d["name"] for d in got] == ["a1", "a2", "a3"]
+    assert [d["update_time"] for d in got] == sorted(d["update_time"] for d in got)
+
+
+def test_offset_and_count_page_through_the_list() -> None:
+    for i in range(7):
+        create(f"p{i}")
+    everything = [d["name"] for d in list_seed(desc="false").body["data"]]
+    assert everything == [f"p{i}" for i in range(7)]
+    assert [d["name"] for d in list_seed(desc="false", offset="2", count="3").body["data"]] == ["p2", "p3", "p4"]
+    assert [d["name"] for d in list_seed(desc="false", offset="5", count="-1").body["data"]] == ["p5", "p6"]
+    assert list_seed(offset="7").body["data"] == []
+    assert list_seed(offset="100").body["data"] == []
+    assert list_seed(count="0").body["data"] == []
+
+
+def test_one_response_holds_at_most_1000_datasets(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataset_core import datasets
+
+    assert datasets.MAX_PAGE == 1000  # the documented cap; exercised below at a size moto serves quickly
+    monkeypatch.setattr(datasets, "MAX_PAGE", 10)
+    seed_datasets(table, TENANT_A, 15)
+    assert len(list_seed().body["data"]) == 10
+    assert len(list_seed(count="5000").body["data"]) == 10
+    rest = list_seed(offset="10").body["data"]
+    assert [d["name"] for d in rest] == [f"bulk{i}" for i in range(4, -1, -1)]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"offset": "-1"}, "offset"),
+        ({"offset": "abc"}, "offset"),
+        ({"offset": "1.5"}, "offset"),
+        ({"count": "-2"}, "count"),
+        ({"count": "ten"}, "count"),
+        ({"orderby": "name"}, "orderby"),
+        ({"orderby": "CREATE_TIME"}, "orderby"),
+        ({"desc": "maybe"}, "desc"),
+    ],
+)
+def test_bad_list_query_values_answer_400_101_naming_the_field(query: dict[str, str], field: str) -> None:
+    reply = list_seed(**query)
+    assert (reply.status, reply.body["code"]) == (400, 101)
+    assert reply.body["message"].startswith(f"Field: {field} - ")
+
+
+def test_a_new_tenant_lists_nothing() -> None:
+    reply = list_seed(tenant=TENANT_B)
+    assert (reply.status, reply.body) == (200, {"code": 0, "message": "success", "data": []})
+
+
+# ---- get ------------------------------------------------------------------------------------------------
+
+
+def test_get_returns_the_seed_object() -> None:
+    dataset_id = create("kb1").body["data"]["id"]
+    reply = invoke("get_dataset", route_event("get_dataset", dataset_id=dataset_id))
+    assert reply.status == 200
+    assert set(reply.body["data"]) == SEED_KEYS
+    assert reply.body["data"] == list_seed().body["data"][0]
+
+
+def test_get_accepts_the_dashed_uuid_spelling_of_an_id() -> None:
+    dataset_id = create("kb1").body["data"]["id"]
+    dashed = f"{dataset_id[:8]}-{dataset_id[8:12]}-{dataset_id[12:16]}-{dataset_id[16:20]}-{dataset_id[20:]}"
+    assert invoke("get_dataset", route_event("get_dataset", dataset_id=dashed.upper())).body["data"]["id"] == dataset_id
+
+
+def test_get_of_an_absent_id_answers_404_102() -> None:
+    reply = invoke("get_dataset", route_event("get_dataset", dataset_id=ABSENT))
+    assert (reply.status, reply.body) == (404, {"code": 102, "message": "Can't find this dataset!", "data": None})
+
+
+@pytest.mark.parametrize("bad", ["zzz", "1234", "..", "%2e%2e%2fetc", "g" * 32, "0193a1b2c3d47e8f9a0b1c2d3e4f5a6bff"])
+def test_get_of_a_malformed_id_answers_400_101(bad: str) -> None:
+    reply = invoke("get_dataset", route_event("get_dataset", dataset_id=bad))
+    assert (reply.status, reply.body["code"]) == (400, 101)
+    assert "Invalid dataset id" in reply.body["message"]
+
+
+def test_a_path_that_is_no_route_answers_404_404() -> None:
+    reply = invoke("get_dataset", route_event("get_dataset", dataset_id="../../etc/passwd"))
+    assert (reply.status, reply.body) == (
+        404,
+        {"code": 404, "message": "Not Found: /api/v1/dataset/../../etc/passwd", "data": None},
+    )
+
+
+# ---- delete ---------------------------------------------------------------------------------------------
+
+
+def test_delete_answers_the_documented_body_and_frees_the_name(table: Any) -> None:
+    dataset_id = create("kb1").body["data"]["id"]
+    reply = invoke("delete_dataset", route_event("delete_dataset", dataset_id=dataset_id))
+    assert reply.status == 200
+    assert reply.raw == '{"code":0,"data":null,"message":"Dataset deleted successfully!","success":true}'
+    assert items(table, TENANT_A, "") == [
+        {"pk": {"S": f"TENANT#{TENANT_A}"}, "sk": {"S": "META"}, "dataset_count": {"N": "0"}}
+    ]
+    assert create("KB1").status == 200
+
+
+def test_delete_of_an_absent_id_answers_404_103_with_success_false() -> None:
+    reply = invoke("delete_dataset", route_event("delete_dataset", dataset_id=ABSENT))
+    assert reply.status == 404
+    assert reply.body == {
+        "code": 103,
+        "success": False,
+        "message": "The dataset cannot be found for your current account.",
+        "data": None,
+    }
+
+
+def test_deleting_twice_answers_404_the_second_time(table: Any) -> None:
+    dataset_id = create("kb1").body["data"]["id"]
+    assert invoke("delete_dataset", route_event("delete_dataset", dataset_id=dataset_id)).status == 200
+    assert invoke("delete_dataset", route_event("delete_dataset", dataset_id=dataset_id)).status == 404
+    assert counter(table, TENANT_A) == 0
+
+
+def test_delete_of_a_malformed_id_answers_400_101() -> None:
+    reply = invoke("delete_dataset", route_event("delete_dataset", dataset_id="not-an-id"))
+    assert (reply.status, reply.body["code"]) == (400, 101)
+
+
+def test_delete_of_a_huge_name_removes_its_hashed_lock(table: Any) -> None:
+    dataset_id = create("h" * 1023).body["data"]["id"]
+    assert [i["sk"]["S"].split("#")[0] for i in items(table, TENANT_A, "NAME")] == ["NAMEHASH"]
+    assert invoke("delete_dataset", route_event("delete_dataset", dataset_id=dataset_id)).status == 200
+    assert items(table, TENANT_A, "NAME") == []
+
+
+# ---- tenant isolation -----------------------------------------------------------------------------------
+
+
+def test_other_tenants_cannot_see_get_or_delete_a_dataset_and_learn_nothing_of_it(table: Any) -> None:
+    dataset_id = create("private").body["data"]["id"]
+    assert list_seed(tenant=TENANT_B).body["data"] == []
+
+    theirs = invoke("get_dataset", route_event("get_dataset", tenant=TENANT_B, dataset_id=dataset_id))
+    absent = invoke("get_dataset", route_event("get_dataset", tenant=TENANT_B, dataset_id=ABSENT))
+    assert (theirs.status, theirs.body) == (absent.status, absent.body)
+
+    theirs = invoke("delete_dataset", route_event("delete_dataset", tenant=TENANT_B, dataset_id=dataset_id))
+    absent = invoke("delete_dataset", route_event("delete_dataset", tenant=TENANT_B, dataset_id=ABSENT))
+    assert (theirs.status, theirs.body) == (absent.status, absent.body) == (404, theirs.body)
+    assert storage.get_dataset(TENANT_A, dataset_id) is not None
+    assert counter(table, TENANT_A) == 1
+
+
+def test_the_same_name_in_two_tenants_is_two_datasets() -> None:
+    assert create("shared", TENANT_A).status == 200
+    assert create("shared", TENANT_B).status == 200
+    assert [d["name"] for d in list_seed(tenant=TENANT_B).body["data"]] == ["shared"]

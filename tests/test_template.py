@@ -1,0 +1,162 @@
+"""Security- and contract-relevant properties of template.yaml that cfn-lint does not check."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from conftest import EVENTS, ROOT, load_event
+from tools import template
+
+FUNCTIONS = template.resources("AWS::Serverless::Function")
+ROUTE_FUNCTIONS = {r.function for r in template.routes()}
+REQUIRED_GATEWAY_RESPONSES = {
+    "UNAUTHORIZED": 401,
+    "ACCESS_DENIED": 401,
+    "MISSING_AUTHENTICATION_TOKEN": 404,
+    "RESOURCE_NOT_FOUND": 404,
+    "THROTTLED": 429,
+    "REQUEST_TOO_LARGE": 413,
+    "BAD_REQUEST_BODY": 400,
+    "BAD_REQUEST_PARAMETERS": 400,
+    "AUTHORIZER_FAILURE": 503,
+    "DEFAULT_4XX": None,
+    "DEFAULT_5XX": None,
+}
+
+
+def statements() -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for name, fn in FUNCTIONS.items():
+        for policy in fn["Properties"].get("Policies", []):
+            assert isinstance(policy, dict), f"{name}: {policy!r} is a SAM policy template, not a statement"
+            assert set(policy) == {"Statement"}, f"{name}: policies are inline statements only"
+            found += [(name, statement) for statement in policy["Statement"]]
+    return found
+
+
+def test_every_route_is_behind_the_api_key_authorizer() -> None:
+    (api,) = template.resources("AWS::Serverless::Api").values()
+    auth = api["Properties"]["Auth"]
+    assert auth["DefaultAuthorizer"] == "ApiKeyAuthorizer"
+    spec = auth["Authorizers"]["ApiKeyAuthorizer"]
+    assert spec["FunctionPayloadType"] == "TOKEN"
+    assert spec["Identity"]["Header"] == "Authorization"
+    assert spec["Identity"]["ReauthorizeEvery"] == {"Ref": "AuthorizerCacheTtl"}
+    assert template.parameter_default("AuthorizerCacheTtl") == 60
+    for fn in FUNCTIONS.values():
+        for event in (fn["Properties"].get("Events") or {}).values():
+            assert event["Properties"]["RestApiId"] == {"Ref": "DatasetApi"}
+            assert "Auth" not in event["Properties"], "no route may override (or switch off) the authorizer"
+
+
+@pytest.mark.parametrize(("response_type", "status"), REQUIRED_GATEWAY_RESPONSES.items())
+def test_gateway_responses_carry_the_envelope_and_status(response_type: str, status: int | None) -> None:
+    response = template.gateway_responses()[response_type]
+    assert response.status == status
+    rendered = (
+        response.template.replace("$context.path", "/prod/x")
+        .replace("$context.requestId", "r-1")
+        .replace("$context.error.messageString", '"Missing Authentication Token"')
+    )
+    body = json.loads(rendered)
+    assert set(body) == {"code", "message", "data"}
+    assert isinstance(body["code"], int)
+    assert isinstance(body["message"], str)
+    assert body["message"]
+    assert body["data"] is None
+
+
+def test_auth_errors_say_the_contract_message() -> None:
+    for kind in ("UNAUTHORIZED", "ACCESS_DENIED"):
+        body = json.loads(template.gateway_responses()[kind].template)
+        assert body == {"code": 401, "message": "Authentication error: API key is invalid or missing.", "data": None}
+
+
+def test_table_is_on_demand_recoverable_encrypted_protected_and_retained() -> None:
+    (table,) = template.resources("AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["DeletionProtectionEnabled"] is True
+    (lsi,) = props["LocalSecondaryIndexes"]
+    assert lsi["IndexName"] == "by_update_time"
+    assert [k["AttributeName"] for k in lsi["KeySchema"]] == ["pk", "update_sk"]
+
+
+def test_no_sam_crud_policy_templates_and_no_wildcard_action_or_resource() -> None:
+    found = statements()
+    assert {name for name, _ in found} == set(FUNCTIONS)  # every function has its own statements
+    for name, statement in found:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert statement["Effect"] == "Allow"
+        assert all("*" not in action for action in actions), f"{name}: wildcard action in {actions}"
+        assert all("*" not in json.dumps(resource) for resource in resources), f"{name}: wildcard resource"
+
+
+@pytest.mark.parametrize(
+    ("function", "actions"),
+    [
+        ("AuthorizerFunction", {"dynamodb:GetItem"}),
+        ("CreateDatasetFunction", {"dynamodb:PutItem", "dynamodb:UpdateItem"}),
+        ("ListDatasetsFunction", {"dynamodb:Query"}),
+        ("GetDatasetFunction", {"dynamodb:GetItem"}),
+        ("DeleteDatasetFunction", {"dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"}),
+    ],
+)
+def test_each_function_may_do_only_what_its_operation_needs(function: str, actions: set[str]) -> None:
+    granted = {a for name, s in statements() if name == function for a in s["Action"]}
+    assert granted == actions
+
+
+def test_functions_run_python313_on_arm64_with_tracing_and_both_layers() -> None:
+    function_globals = template.load()["Globals"]["Function"]
+    assert function_globals["Runtime"] == "python3.13"
+    assert function_globals["Architectures"] == ["arm64"]
+    assert function_globals["Tracing"] == "Active"
+    layers = json.dumps(function_globals["Layers"])
+    assert "AWSLambdaPowertoolsPythonV3-python313-arm64:${PowertoolsLayerVersion}" in layers
+    assert "SharedLayer" in layers
+    for fn in FUNCTIONS.values():
+        assert not {"Runtime", "Architectures", "Layers"} & set(fn["Properties"])
+
+
+def test_every_function_has_a_log_group_with_retention() -> None:
+    groups = template.resources("AWS::Logs::LogGroup").values()
+    named = {json.dumps(g["Properties"]["LogGroupName"]) for g in groups}
+    for name in FUNCTIONS:
+        assert json.dumps({"Fn::Sub": f"/aws/lambda/${{{name}}}"}) in named
+    assert all(g["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"} for g in groups)
+
+
+def test_stage_is_traced_and_throttled() -> None:
+    (api,) = template.resources("AWS::Serverless::Api").values()
+    props = api["Properties"]
+    assert props["TracingEnabled"] is True
+    (setting,) = props["MethodSettings"]
+    assert setting["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
+    assert setting["ThrottlingBurstLimit"] == {"Ref": "ThrottlingBurstLimit"}
+
+
+def test_outputs_name_the_api_url_and_the_table() -> None:
+    outputs = template.load()["Outputs"]
+    assert "/api/v1" in json.dumps(outputs["ApiUrl"]["Value"])
+    assert outputs["TableName"]["Value"] == {"Ref": "DatasetTable"}
+
+
+def test_every_route_has_its_function_code_and_an_event_file() -> None:
+    events = {
+        (e["httpMethod"], e["resource"]): path.stem
+        for path in EVENTS.glob("*.json")
+        if "httpMethod" in (e := load_event(path.stem))
+    }
+    for route in template.routes():
+        assert (route.code_dir / "app.py").is_file()
+        assert (route.method, route.path) in events, f"no events/ file for {route.method} {route.path}"
+    assert set(FUNCTIONS) - {"AuthorizerFunction"} == ROUTE_FUNCTIONS
+    assert (ROOT / "layers" / "shared" / "dataset_core" / "__init__.py").is_file()
