@@ -103,10 +103,20 @@ def test_no_sam_crud_policy_templates_and_no_wildcard_action_or_resource() -> No
     ("function", "actions"),
     [
         ("AuthorizerFunction", {"dynamodb:GetItem"}),
-        ("CreateDatasetFunction", {"dynamodb:PutItem", "dynamodb:UpdateItem"}),
-        ("ListDatasetsFunction", {"dynamodb:Query"}),
+        ("CreateDatasetFunction", {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}),
+        ("ListDatasetsFunction", {"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem"}),
         ("GetDatasetFunction", {"dynamodb:GetItem"}),
-        ("DeleteDatasetFunction", {"dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"}),
+        ("UpdateDatasetFunction", {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}),
+        (
+            "DeleteDatasetFunction",
+            {
+                "dynamodb:GetItem",
+                "dynamodb:BatchGetItem",
+                "dynamodb:Query",
+                "dynamodb:DeleteItem",
+                "dynamodb:UpdateItem",
+            },
+        ),
     ],
 )
 def test_each_function_may_do_only_what_its_operation_needs(function: str, actions: set[str]) -> None:

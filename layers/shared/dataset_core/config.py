@@ -7,8 +7,22 @@ one place and a handler never calls ``os.environ`` itself.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from functools import cache
+
+DEFAULT_EMBEDDING_MODELS = ",".join(
+    [
+        "BAAI/bge-large-zh-v1.5@BAAI",
+        "BAAI/bge-m3@BAAI",
+        "text-embedding-3-small@OpenAI",
+        "text-embedding-3-large@OpenAI",
+        "text-embedding-v3@Tongyi-Qianwen",
+        "embed-multilingual-v3.0@Cohere",
+        "jina-embeddings-v3@Jina",
+        "nomic-embed-text@Ollama",
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +37,11 @@ class Settings:
     """Most datasets one tenant may hold; enforced in the same transaction as the counter."""
     max_body_bytes: int
     """Largest request body a handler accepts (API Gateway itself passes up to 10 MB)."""
+    page_token_secret: bytes
+    """Signs page tokens. Deployed: from Secrets Manager. Unset: random per process (tokens then only
+    work within one process, which is all the local API and the tests need)."""
+    embedding_models: frozenset[str]
+    """``model@provider`` identifiers a dataset may use; RAGFlow checks the tenant's configured models."""
 
 
 def _int_env(name: str, default: int) -> int:
@@ -44,4 +63,8 @@ def settings() -> Settings:
         default_embedding_model=os.environ.get("DEFAULT_EMBEDDING_MODEL", "BAAI/bge-large-zh-v1.5"),
         dataset_quota=_int_env("DATASET_QUOTA", 10_000),
         max_body_bytes=_int_env("MAX_BODY_BYTES", 1024 * 1024),
+        page_token_secret=(os.environ.get("PAGE_TOKEN_SECRET") or secrets.token_hex(32)).encode(),
+        embedding_models=frozenset(
+            m.strip() for m in os.environ.get("EMBEDDING_MODELS", DEFAULT_EMBEDDING_MODELS).split(",") if m.strip()
+        ),
     )

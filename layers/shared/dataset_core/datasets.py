@@ -6,14 +6,15 @@ because every storage call is keyed by that tenant.
 
 from __future__ import annotations
 
-import itertools
 import time
+from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from . import storage
 from .config import settings
-from .errors import ApiError, BadRequest
+from .errors import ApiError, BadRequest, StorageUnavailable
 from .ids import new_id, normalize_id
 from .models import DEFAULT_PARSER_CONFIG, Dataset
 from .observability import metrics
@@ -34,18 +35,24 @@ def dataset_id(raw: str) -> str:
     return normalized
 
 
-def create(tenant_id: str, name: str) -> Dataset:
-    """Create a dataset named ``name`` (already validated); 409 if the tenant has the name already."""
+def create(tenant_id: str, name: str, **fields: Any) -> Dataset:
+    """Create a dataset named ``name`` (already validated); 409 if the tenant has the name already.
+
+    ``fields`` are further ``Dataset`` attributes; the rest take the defaults of DESIGN §3.
+    """
     created = now_ms()
-    ds = Dataset(
-        id=new_id(),
-        tenant_id=tenant_id,
-        created_by=tenant_id,
-        name=name,
-        embd_id=settings().default_embedding_model,
-        parser_config=DEFAULT_PARSER_CONFIG,
-        create_time=created,
-        update_time=created,
+    ds = Dataset.model_validate(
+        {
+            "embd_id": settings().default_embedding_model,
+            "parser_config": DEFAULT_PARSER_CONFIG,
+            **fields,
+            "id": new_id(),
+            "tenant_id": tenant_id,
+            "created_by": tenant_id,
+            "name": name,
+            "create_time": created,
+            "update_time": created,
+        }
     )
     storage.create_dataset(ds, settings().dataset_quota)
     metrics.add_metric(name="DatasetsCreated", unit=MetricUnit.Count, value=1)
@@ -59,22 +66,46 @@ def get(tenant_id: str, dataset_id: str, *, missing: ApiError) -> Dataset:
     return ds
 
 
+def update(tenant_id: str, dataset_id: str, change: Callable[[Dataset], Dataset], *, missing: ApiError) -> Dataset:
+    """Apply ``change`` to the stored dataset and write it back, conditional on its version.
+
+    If another request wrote the dataset in between, read it again and re-apply: no update is lost, and a
+    rename moves the name lock in the same transaction (or fails with 409, changing nothing).
+    """
+    for _ in range(5):
+        current = get(tenant_id, dataset_id, missing=missing)
+        proposed = change(current.model_copy(deep=True))
+        updated = proposed.model_copy(update={"version": current.version + 1, "update_time": now_ms()})
+        if storage.update_dataset(current, updated):
+            return updated
+    raise StorageUnavailable  # five writers in a row beat us to it: let the client retry
+
+
 def delete(tenant_id: str, dataset_id: str, *, missing: ApiError) -> None:
     """Delete a dataset with its name lock and counter; retried if a concurrent write moved it first."""
     for _ in range(5):
         ds = get(tenant_id, dataset_id, missing=missing)
-        if storage.delete_dataset(ds):
+        if storage.delete_datasets([ds]) == 1:
             metrics.add_metric(name="DatasetsDeleted", unit=MetricUnit.Count, value=1)
             return
     raise missing  # still changing under us after several tries: someone else deleted or keeps renaming it
 
 
-def page(tenant_id: str, *, orderby: storage.Order, descending: bool, offset: int, limit: int) -> list[Dataset]:
-    """``limit`` datasets after skipping ``offset`` (offset paging costs O(offset) reads)."""
+def page(
+    tenant_id: str,
+    *,
+    orderby: storage.Order,
+    descending: bool,
+    offset: int,
+    limit: int,
+    after: tuple[str, int] | None = None,
+    with_total: bool = False,
+) -> storage.Listing:
+    """``limit`` datasets (at most ``MAX_PAGE``) after skipping ``offset``: offset paging costs O(offset)."""
     limit = min(limit, MAX_PAGE)
     if limit <= 0:
-        return []
-    rows = storage.iter_datasets(
-        tenant_id, orderby=orderby, descending=descending, page_size=min(offset + limit, MAX_PAGE)
+        total = storage.dataset_count(tenant_id) if with_total else None
+        return storage.Listing([], total, more=False)
+    return storage.list_datasets(
+        tenant_id, orderby=orderby, descending=descending, skip=offset, limit=limit, after=after, with_total=with_total
     )
-    return list(itertools.islice(rows, offset, offset + limit))

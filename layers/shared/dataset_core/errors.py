@@ -51,6 +51,12 @@ class NothingToUpdate(ApiError):
     code = DATA_ERROR
 
 
+class UnsupportedModel(ApiError):
+    """An embedding model that is not among the configured ones (RAGFlow checks the tenant's models)."""
+
+    code = DATA_ERROR
+
+
 class DuplicateName(ApiError):
     status = 409
     code = DATA_ERROR

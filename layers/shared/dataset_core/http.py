@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.compat import is_scalar_field
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -78,11 +80,27 @@ def create_app() -> APIGatewayRestResolver:
         logger.exception("unhandled error")
         return json_response(500, internal_error_body(_request_id(app.current_event.raw_event)))
 
+    app.use([_strict_query])
     app.exception_handler(ApiError)(error_response)
     app.exception_handler(RequestValidationError)(invalid)
     app.exception_handler(Exception)(unexpected)
     app.not_found(not_found)
     return app
+
+
+def _strict_query(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[str]:
+    """Refuse query parameters a route does not declare, and repeats of single-valued ones.
+
+    Powertools ignores both; RAGFlow's strict models refuse unknown ones, and a repeated ``offset``
+    whose last value silently wins is a bug in the client the client should hear about.
+    """
+    declared = {param.alias: param for param in app.context["_route"].dependant.query_params}
+    for name, values in (app.current_event.multi_value_query_string_parameters or {}).items():
+        if name not in declared:
+            raise BadRequest(f"Field: {name} - Message: Extra inputs are not permitted - Value: {values[-1][:128]}")
+        if len(values) > 1 and is_scalar_field(declared[name]):
+            raise BadRequest(f"Field: {name} - Message: Given more than once - Value: {values[:4]}")
+    return next_middleware(app)
 
 
 def validation_message(errors: Any) -> str:

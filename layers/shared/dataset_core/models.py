@@ -9,7 +9,7 @@ from __future__ import annotations
 from email.utils import formatdate
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 DEFAULT_PARSER_CONFIG: dict[str, Any] = {"pages": [[1, 1000000]]}
 
@@ -38,6 +38,7 @@ class Dataset(BaseModel):
     doc_num: int = 0
     chunk_num: int = 0
     token_num: int = 0
+    pagerank: int = 0
     create_time: int
     update_time: int
     version: int = 1
@@ -70,6 +71,21 @@ class SeedCreateRequest(BaseModel):
     @property
     def requested_name(self) -> str:
         return self.dataset_name if self.dataset_name is not None else str(self.name)
+
+
+class SeedUpdateRequest(BaseModel):
+    """The fields RAGFlow's PUT /dataset/{id} took, each with its column (DESIGN §3)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    name: str | None = None
+    description: str | None = Field(default=None, max_length=65535)
+    permission: Permission | None = None
+    language: str | None = Field(default=None, max_length=32)
+    chunk_method: str | None = Field(default=None, max_length=32)  # -> parser_id
+    embedding_model_id: str | None = Field(default=None, max_length=255)  # -> embd_id
+    photo: str | None = Field(default=None, max_length=65535)  # -> avatar
+    layout_recognize: bool | None = None  # -> parser_config.layout_recognize
 
 
 class SeedCreated(BaseModel):

@@ -16,7 +16,8 @@ and its client is created once per execution environment with the SDK's standard
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,6 +27,7 @@ from .names import name_lock_key
 
 if TYPE_CHECKING:  # pydantic stays out of the authorizer's cold start: models load on first dataset read
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
     from .models import Dataset
 
@@ -235,74 +237,207 @@ def get_dataset(tenant_id: str, dataset_id: str) -> Dataset | None:
     return _dataset(item) if item else None
 
 
-def delete_dataset(ds: Dataset) -> bool:
-    """Remove a dataset, its name lock and one from the counter together.
+def update_dataset(old: Dataset, new: Dataset) -> bool:
+    """Replace ``old`` by ``new`` (same id) in one transaction, moving the name lock if the name changed.
 
-    Returns False if the dataset changed or vanished since ``ds`` was read (the caller re-reads).
+    The write is conditional on ``old.version``: returns False if someone else wrote the dataset since
+    ``old`` was read (the caller re-reads and re-applies), so no update is ever lost.
     """
-    pk = tenant_pk(ds.tenant_id)
+    pk = tenant_pk(old.tenant_id)
+    table = settings().table_name
+    items: list[TransactWriteItemTypeDef] = [
+        {
+            "Put": {
+                "TableName": table,
+                "Item": _dataset_item(new),
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": _item({":v": old.version}),
+            }
+        }
+    ]
+    if name_lock_key(old.name) != name_lock_key(new.name):
+        items += [
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": _item({"pk": pk, "sk": name_lock_key(new.name), "dataset_id": new.id}),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": table,
+                    "Key": _item({"pk": pk, "sk": name_lock_key(old.name)}),
+                    "ConditionExpression": "dataset_id = :id",
+                    "ExpressionAttributeValues": _item({":id": old.id}),
+                }
+            },
+        ]
     try:
-        with _Translate():
-            client().transact_write_items(
-                TransactItems=[
-                    {
-                        "Delete": {
-                            "TableName": settings().table_name,
-                            "Key": _item({"pk": pk, "sk": dataset_sk(ds.id)}),
-                            "ConditionExpression": "version = :v",
-                            "ExpressionAttributeValues": _item({":v": ds.version}),
-                        }
-                    },
-                    {
-                        "Delete": {
-                            "TableName": settings().table_name,
-                            "Key": _item({"pk": pk, "sk": name_lock_key(ds.name)}),
-                            "ConditionExpression": "dataset_id = :id",
-                            "ExpressionAttributeValues": _item({":id": ds.id}),
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": settings().table_name,
-                            "Key": _item({"pk": pk, "sk": META_SK}),
-                            "UpdateExpression": "ADD dataset_count :minus_one",
-                            "ConditionExpression": "dataset_count > :zero",
-                            "ExpressionAttributeValues": _item({":minus_one": -1, ":zero": 0}),
-                        }
-                    },
-                ]
-            )
+        with _Translate({1: DuplicateName(new.name)}):
+            client().transact_write_items(TransactItems=items)
     except ConditionFailedError:
         return False
     return True
 
 
-Order = Literal["create_time", "update_time"]
+def get_datasets(tenant_id: str, dataset_ids: list[str]) -> dict[str, Dataset]:
+    """The tenant's datasets among ``dataset_ids`` (absent ones are simply missing from the result)."""
+    found: dict[str, Dataset] = {}
+    pk = tenant_pk(tenant_id)
+    for start in range(0, len(dataset_ids), 100):
+        keys = [_item({"pk": pk, "sk": dataset_sk(i)}) for i in dataset_ids[start : start + 100]]
+        request: dict[str, Any] = {settings().table_name: {"Keys": keys, "ConsistentRead": True}}
+        for _ in range(8):  # BatchGetItem may hand back keys it did not get to under load
+            with _Translate():
+                response = client().batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(settings().table_name, []):
+                ds = _dataset(item)
+                found[ds.id] = ds
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            raise StorageUnavailable
+    return found
 
 
-def iter_datasets(tenant_id: str, *, orderby: Order, descending: bool, page_size: int) -> Iterator[Dataset]:
-    """The tenant's datasets in the requested order, fetched ``page_size`` at a time as they are consumed."""
+def delete_datasets(datasets: list[Dataset]) -> int:
+    """Delete datasets of one tenant, each with its lock, in transactions of up to 49 datasets plus the
+    counter (a transaction holds 100 items). Returns how many were deleted; a chunk whose datasets changed
+    meanwhile is skipped whole, never half-applied."""
+    deleted = 0
+    table = settings().table_name
+    for start in range(0, len(datasets), 49):
+        chunk = datasets[start : start + 49]
+        pk = tenant_pk(chunk[0].tenant_id)
+        items: list[TransactWriteItemTypeDef] = []
+        for ds in chunk:
+            items += [
+                {
+                    "Delete": {
+                        "TableName": table,
+                        "Key": _item({"pk": pk, "sk": dataset_sk(ds.id)}),
+                        "ConditionExpression": "version = :v",
+                        "ExpressionAttributeValues": _item({":v": ds.version}),
+                    }
+                },
+                {
+                    "Delete": {
+                        "TableName": table,
+                        "Key": _item({"pk": pk, "sk": name_lock_key(ds.name)}),
+                        "ConditionExpression": "dataset_id = :id",
+                        "ExpressionAttributeValues": _item({":id": ds.id}),
+                    }
+                },
+            ]
+        items.append(
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": _item({"pk": pk, "sk": META_SK}),
+                    "UpdateExpression": "ADD dataset_count :minus",
+                    "ConditionExpression": "dataset_count >= :n",
+                    "ExpressionAttributeValues": _item({":minus": -len(chunk), ":n": len(chunk)}),
+                }
+            }
+        )
+        try:
+            with _Translate():
+                client().transact_write_items(TransactItems=items)
+        except ConditionFailedError:
+            continue
+        deleted += len(chunk)
+    return deleted
+
+
+def names_with_prefix(tenant_id: str, name: str) -> list[str]:
+    """Lower-cased names of the tenant that start with ``name`` (for auto-renaming ``name(1)``...)."""
     query: dict[str, Any] = {
         "TableName": settings().table_name,
-        "ScanIndexForward": not descending,
-        "Limit": page_size,
-        "ExpressionAttributeValues": _item({":pk": tenant_pk(tenant_id), ":prefix": DATASET_PREFIX}),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": _item({":pk": tenant_pk(tenant_id), ":prefix": "NAME#" + name.lower()}),
+        "ProjectionExpression": "sk",
     }
-    if orderby == "update_time":
-        query["IndexName"] = UPDATE_TIME_INDEX
-        query["KeyConditionExpression"] = "pk = :pk"  # sparse index: only datasets carry update_sk
-        del query["ExpressionAttributeValues"][":prefix"]
-    else:
-        query["KeyConditionExpression"] = "pk = :pk AND begins_with(sk, :prefix)"
+    names: list[str] = []
     while True:
         with _Translate():
             response = client().query(**query)
+        names += [item["sk"]["S"][len("NAME#") :] for item in response.get("Items", [])]
+        if not response.get("LastEvaluatedKey"):
+            return names
+        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+Order = Literal["create_time", "update_time"]
+
+
+@dataclass
+class Listing:
+    datasets: list[Dataset]
+    total: int | None  # the tenant's dataset count, when asked for
+    more: bool  # at least one more dataset follows the last one
+
+
+def list_datasets(
+    tenant_id: str,
+    *,
+    orderby: Order,
+    descending: bool,
+    skip: int,
+    limit: int,
+    after: tuple[str, int] | None = None,
+    with_total: bool = False,
+) -> Listing:
+    """``limit`` datasets in order after skipping ``skip``, starting after ``after`` = (id, update_time).
+
+    The default order (newest first) reads the tenant counter in the same Query: the counter's sort key
+    ``META`` sorts right after every ``DATASET#`` key, so ``sk BETWEEN "DATASET#" AND "META"`` read
+    backwards returns it first. A first page with its total is then one round trip.
+    """
+    pk = tenant_pk(tenant_id)
+    query: dict[str, Any] = {"TableName": settings().table_name, "ScanIndexForward": not descending}
+    values: dict[str, Any] = {":pk": pk}
+    meta_in_band = with_total and descending and orderby == "create_time" and after is None
+    if orderby == "update_time":
+        query["IndexName"] = UPDATE_TIME_INDEX
+        query["KeyConditionExpression"] = "pk = :pk"  # sparse index: only datasets carry update_sk
+    elif meta_in_band:
+        query["KeyConditionExpression"] = "pk = :pk AND sk BETWEEN :first AND :meta"
+        values |= {":first": DATASET_PREFIX, ":meta": META_SK}
+    else:
+        query["KeyConditionExpression"] = "pk = :pk AND begins_with(sk, :prefix)"
+        values[":prefix"] = DATASET_PREFIX
+    query["ExpressionAttributeValues"] = _item(values)
+    if after is not None:
+        after_id, after_update_time = after
+        start = {"pk": pk, "sk": dataset_sk(after_id)}
+        if orderby == "update_time":
+            start["update_sk"] = update_sort_key(after_update_time, after_id)
+        query["ExclusiveStartKey"] = _item(start)
+
+    wanted = skip + limit + 1  # one more than the page tells whether another page follows
+    query["Limit"] = min(wanted + (1 if meta_in_band else 0), 1000)
+    found: list[Dataset] = []
+    total: int | None = None
+    while len(found) < wanted:
+        with _Translate():
+            response = client().query(**query)
         for item in response.get("Items", []):
-            yield _dataset(item)
+            if item["sk"]["S"] == META_SK:
+                total = int(item["dataset_count"]["N"])
+            else:
+                found.append(_dataset(item))
         last_key = response.get("LastEvaluatedKey")
         if not last_key or not response.get("Items"):  # moto omits the key on an exact fit; AWS may not
-            return
+            break
         query["ExclusiveStartKey"] = last_key
+    if meta_in_band and total is None:
+        total = 0  # no counter item yet: the tenant never created a dataset
+    if with_total and total is None:
+        total = dataset_count(tenant_id)
+    page = found[skip : skip + limit]
+    return Listing(page, total, more=len(found) > skip + limit)
 
 
 def dataset_count(tenant_id: str) -> int:

@@ -1,0 +1,210 @@
+"""The current RAGFlow API (``/api/v1/datasets``, DESIGN §4): RAGFlow v0.27's rules over ``datasets``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from . import datasets, page_tokens, storage
+from .config import settings
+from .current_models import (
+    CreateDatasetRequest,
+    CurrentDataset,
+    DeleteDatasetsRequest,
+    UpdateDatasetRequest,
+    deep_merge,
+    default_parser_config,
+)
+from .errors import DATA_ERROR, BadRequest, DatasetNotFound, DuplicateName, NothingToUpdate, UnsupportedModel
+from .ids import normalize_id
+from .models import Dataset
+
+
+def _lacks_permission(tenant_id: str, what: str) -> DatasetNotFound:
+    return DatasetNotFound(f"User '{tenant_id}' lacks permission for dataset '{what}'", DATA_ERROR)
+
+
+def _uuid(raw: str) -> str:
+    normalized = normalize_id(raw)
+    if normalized is None:
+        raise BadRequest("Invalid UUID format")
+    return normalized
+
+
+def _embedding_model(requested: str | None) -> str:
+    if requested is None:
+        return settings().default_embedding_model
+    if requested not in settings().embedding_models and not re.fullmatch(r"[0-9a-f]{32}", requested):
+        raise UnsupportedModel(f"Unsupported model: {requested}")
+    return requested
+
+
+def _parser_config(chunk_method: str, given: Any) -> dict[str, Any]:
+    defaults = default_parser_config(chunk_method)
+    if given is None or not given.model_fields_set:  # absent, null or {}: the method's defaults
+        return defaults
+    return deep_merge(defaults, given.model_dump())
+
+
+# ---- create -------------------------------------------------------------------------------------------------
+
+
+def create(tenant_id: str, request: CreateDatasetRequest) -> CurrentDataset:
+    """Create; a taken name becomes ``name(1)``, ``name(2)`` ... as RAGFlow does."""
+    fields = {
+        "avatar": request.avatar,
+        "description": request.description,
+        "embd_id": _embedding_model(request.embedding_model),
+        "permission": request.permission,
+        "parser_id": request.chunk_method,
+        "parser_config": _parser_config(request.chunk_method, request.parser_config),
+    }
+    name = request.name
+    for _ in range(5):
+        try:
+            return CurrentDataset.of(datasets.create(tenant_id, name, **fields))
+        except DuplicateName:
+            name = _next_free_name(tenant_id, request.name)
+    raise DuplicateName(name)  # others kept taking each free name first; very unlikely, and safe to retry
+
+
+def _next_free_name(tenant_id: str, name: str) -> str:
+    pattern = re.compile(re.escape(name.lower()) + r"\((\d+)\)")
+    taken = [int(m.group(1)) for n in storage.names_with_prefix(tenant_id, name) if (m := pattern.fullmatch(n))]
+    return f"{name}({max(taken, default=0) + 1})"
+
+
+# ---- read ---------------------------------------------------------------------------------------------------
+
+
+def get(tenant_id: str, raw_id: str) -> CurrentDataset:
+    dataset_id = _uuid(raw_id)
+    return CurrentDataset.of(datasets.get(tenant_id, dataset_id, missing=_lacks_permission(tenant_id, raw_id)))
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    page: int = 1
+    page_size: int = 30
+    orderby: storage.Order = "create_time"
+    desc: bool = True
+    name: str | None = None
+    id: str | None = None
+    ids: list[str] | None = None
+    include_parsing_status: bool = False
+    page_token: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetPage:
+    data: list[dict[str, Any]]
+    total: int
+    next_page_token: str | None
+
+
+def list_datasets(tenant_id: str, query: ListQuery) -> DatasetPage:
+    """A page of the tenant's datasets; ``name``/``id``/``ids`` filter, ``page_token`` continues a listing."""
+    if query.id is not None or query.name or query.ids:
+        found = _filtered(tenant_id, query)
+        return DatasetPage([_view(ds, query) for ds in found], len(found), None)
+    after = None
+    if query.page_token is not None:
+        if query.page != 1:
+            raise BadRequest("Give either page or page_token, not both")
+        after = page_tokens.decode(query.page_token, tenant_id, query.orderby, query.desc)
+    listing = datasets.page(
+        tenant_id,
+        orderby=query.orderby,
+        descending=query.desc,
+        offset=0 if after else (query.page - 1) * query.page_size,
+        limit=query.page_size,
+        after=after,
+        with_total=True,
+    )
+    token = None
+    if listing.more and listing.datasets:
+        last = listing.datasets[-1]
+        token = page_tokens.encode(tenant_id, query.orderby, query.desc, last.id, last.update_time)
+    return DatasetPage([_view(ds, query) for ds in listing.datasets], listing.total or 0, token)
+
+
+def _filtered(tenant_id: str, query: ListQuery) -> list[Dataset]:
+    """Exact lookups: by id, by name (case-insensitive, like RAGFlow's MySQL collation) or by ids."""
+    if query.ids:
+        wanted = [_uuid(i) for i in query.ids]
+        if len(set(wanted)) != len(wanted):
+            raise BadRequest("Duplicate ids in 'ids'")
+        found = storage.get_datasets(tenant_id, wanted)
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            raise _lacks_permission(tenant_id, ",".join(missing))
+        return [found[i] for i in wanted]
+    dataset_id = _uuid(query.id) if query.id is not None else None
+    if query.name:
+        owner = storage.name_lock_owner(tenant_id, query.name)
+        if owner is None or (dataset_id is not None and owner != dataset_id):
+            raise _lacks_permission(tenant_id, query.name)
+        dataset_id = owner
+    assert dataset_id is not None
+    return [datasets.get(tenant_id, dataset_id, missing=_lacks_permission(tenant_id, query.id or str(query.name)))]
+
+
+def _view(ds: Dataset, query: ListQuery) -> dict[str, Any]:
+    view = CurrentDataset.of(ds).model_dump(mode="json")
+    if query.include_parsing_status:  # no documents here yet, so every count is 0
+        view["parsing_status"] = dict.fromkeys(
+            ("unstart_count", "running_count", "cancel_count", "done_count", "fail_count"), 0
+        )
+    return view
+
+
+# ---- update -------------------------------------------------------------------------------------------------
+
+
+def update(tenant_id: str, raw_id: str, request: UpdateDatasetRequest) -> CurrentDataset:
+    dataset_id = _uuid(raw_id)
+    sent = request.model_fields_set
+    if not sent:
+        raise NothingToUpdate("no properties were modified")
+    embd_id = _embedding_model(request.embedding_model) if request.embedding_model is not None else None
+
+    def change(ds: Dataset) -> Dataset:
+        for field in ("name", "avatar", "description", "permission", "language", "pagerank"):
+            if field in sent:
+                setattr(ds, field, getattr(request, field))
+        if embd_id is not None:
+            ds.embd_id = embd_id
+        if "chunk_method" in sent and request.chunk_method != ds.parser_id:
+            ds.parser_id = request.chunk_method
+            if "parser_config" not in sent:
+                ds.parser_config = default_parser_config(request.chunk_method)
+        if request.parser_config is not None and request.parser_config.model_fields_set:
+            ds.parser_config = deep_merge(ds.parser_config, request.parser_config.model_dump(exclude_unset=True))
+        return ds
+
+    updated = datasets.update(tenant_id, dataset_id, change, missing=_lacks_permission(tenant_id, raw_id))
+    return CurrentDataset.of(updated)
+
+
+# ---- delete -------------------------------------------------------------------------------------------------
+
+
+def delete(tenant_id: str, request: DeleteDatasetsRequest) -> dict[str, int]:
+    """Delete by ids (all must be the caller's, else nothing is deleted) or everything with delete_all."""
+    if request.delete_all:
+        everything = storage.list_datasets(
+            tenant_id, orderby="create_time", descending=False, skip=0, limit=10**9
+        ).datasets
+        return {"success_count": storage.delete_datasets(everything)}
+    if not request.ids:
+        return {"success_count": 0}
+    wanted = [_uuid(i) for i in request.ids]
+    duplicates = sorted({i for i in wanted if wanted.count(i) > 1})
+    if duplicates:
+        raise BadRequest(f"Duplicate ids: '{', '.join(duplicates)}'")
+    found = storage.get_datasets(tenant_id, wanted)
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise DatasetNotFound(f"User '{tenant_id}' lacks permission for datasets: '{', '.join(missing)}'", DATA_ERROR)
+    return {"success_count": storage.delete_datasets([found[i] for i in wanted])}

@@ -1,0 +1,243 @@
+"""Request and response shapes of the current RAGFlow API (``/api/v1/datasets``, v0.27 rules).
+
+Strict models: unknown fields, wrong types and out-of-range values are refused with pydantic's message,
+which ``http.validation_message`` words as RAGFlow does (``Field: <loc> - Message: <msg> - Value: <v>``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
+
+from .models import Dataset, http_date
+
+ChunkMethod = Literal[
+    "naive", "book", "email", "laws", "manual", "one", "paper", "picture", "presentation", "qa", "table", "tag",
+    "resume",
+]  # fmt: skip
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+LongText = Annotated[str, StringConstraints(max_length=65535)]
+_IMAGE_TYPES = ["image/jpeg", "image/png"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+# ---- parser_config -----------------------------------------------------------------------------------------
+
+
+class GraphragConfig(_Strict):
+    use_graphrag: bool = False
+    entity_types: list[str] = Field(default_factory=lambda: ["organization", "person", "geo", "event", "category"])
+    method: Literal["light", "general", "ner"] = "light"
+    community: bool = False
+    resolution: bool = False
+    batch_chunk_token_size: int = Field(default=4096, ge=512, le=8196)
+
+
+class RaptorConfig(_Strict):
+    use_raptor: bool = False
+    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = (
+        "Please summarize the following paragraphs. Be careful with the numbers, do not make things up. "
+        "Paragraphs as following:\n      {cluster_content}\nThe above is the content you need to summarize."
+    )
+    max_token: int = Field(default=512, ge=1, le=2048)
+    clustering_threshold: float = Field(default=0.3, ge=0.0, le=1.0)
+    max_cluster: int = Field(default=64, ge=1, le=1024)
+    random_seed: int = Field(default=0, ge=0)
+    scope: Literal["file", "dataset"] = "file"
+
+    @field_validator("max_token")
+    @classmethod
+    def _at_least_512(cls, value: int) -> int:
+        return max(value, 512)  # RAGFlow raises smaller values silently
+
+
+class ParentChildConfig(_Strict):
+    use_parent_child: bool = False
+    children_delimiter: Annotated[str, StringConstraints(min_length=1)] = "\n"
+
+
+class ParserConfig(_Strict):
+    auto_keywords: int = Field(default=0, ge=0, le=32)
+    auto_questions: int = Field(default=0, ge=0, le=10)
+    chunk_token_num: int = Field(default=512, ge=1, le=2048)
+    delimiter: Annotated[str, StringConstraints(min_length=1)] = "\n"
+    graphrag: GraphragConfig = Field(default_factory=GraphragConfig)
+    html4excel: bool = False
+    layout_recognize: Annotated[str, StringConstraints(max_length=255)] = "DeepDOC"
+    raptor: RaptorConfig = Field(default_factory=RaptorConfig)
+    tag_kb_ids: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default_factory=list, max_length=100)
+    topn_tags: int = Field(default=1, ge=1, le=10)
+    filename_embd_weight: float | None = Field(default=0.1, ge=0.0, le=1.0)
+    task_page_size: int | None = Field(default=None, ge=1)
+    pages: list[list[int]] | None = Field(default=None, max_length=1000)
+    parent_child: ParentChildConfig = Field(default_factory=ParentChildConfig)
+    children_delimiter: Annotated[str, StringConstraints(max_length=255)] = ""
+    enable_children: bool = False
+    image_context_size: int = Field(default=0, ge=0)
+    table_context_size: int = Field(default=0, ge=0)
+
+
+_NAIVE_DEFAULTS: dict[str, Any] = {
+    "layout_recognize": "DeepDOC",
+    "chunk_token_num": 512,
+    "delimiter": "\n",
+    "auto_keywords": 0,
+    "auto_questions": 0,
+    "html4excel": False,
+    "topn_tags": 3,
+    "raptor": {**RaptorConfig().model_dump(), "use_raptor": True},
+    "graphrag": {**GraphragConfig().model_dump(), "use_graphrag": True},
+    "parent_child": ParentChildConfig().model_dump(),
+    "children_delimiter": "",
+    "image_context_size": 0,
+    "table_context_size": 0,
+}
+_NO_RAPTOR_METHODS = {"qa", "manual", "paper", "book", "laws", "presentation"}
+
+
+def default_parser_config(chunk_method: str) -> dict[str, Any]:
+    """What RAGFlow stores for a chunk method when no ``parser_config`` is given."""
+    if chunk_method == "naive":
+        return deep_merge({}, _NAIVE_DEFAULTS)
+    base: dict[str, Any] = {"image_context_size": 0, "table_context_size": 0}
+    if chunk_method in _NO_RAPTOR_METHODS:
+        base |= {"raptor": {"use_raptor": False}, "graphrag": {"use_graphrag": False}}
+    return base
+
+
+def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """``update`` over ``base``, recursing into objects; neither input is modified."""
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+# ---- requests ------------------------------------------------------------------------------------------------
+
+
+def _check_avatar(value: str | None) -> str | None:
+    if not value:
+        return value
+    if "," not in value:
+        raise PydanticCustomError("format_invalid", "Missing MIME prefix. Expected format: data:<mime>;base64,<data>")
+    prefix = value.split(",", 1)[0]
+    if not prefix.startswith("data:"):
+        raise PydanticCustomError("format_invalid", "Invalid MIME prefix format. Must start with 'data:'")
+    if prefix[5:].split(";", 1)[0] not in _IMAGE_TYPES:
+        raise PydanticCustomError("format_invalid", f"Unsupported MIME type. Allowed: {_IMAGE_TYPES}")
+    return value
+
+
+def _check_embedding_model(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) == 32 and all(c in "0123456789abcdef" for c in value):
+        return value  # a tenant model id, as RAGFlow accepts
+    if "@" not in value:
+        raise PydanticCustomError(
+            "format_invalid", "Embedding model identifier must follow <model_name>@<provider> format"
+        )
+    model, provider = value.rsplit("@", 1)
+    if not model.strip() or not provider.strip():
+        raise PydanticCustomError("format_invalid", "Both model_name and provider must be non-empty strings")
+    return value
+
+
+class _DatasetFields(_Strict):
+    avatar: Annotated[str, StringConstraints(max_length=65535)] | None = None
+    description: LongText | None = None
+    embedding_model: Annotated[str, StringConstraints(max_length=255)] | None = None
+    permission: Literal["me", "team"] = "me"
+    chunk_method: ChunkMethod = "naive"
+    parser_config: ParserConfig | None = None
+
+    _avatar = field_validator("avatar")(_check_avatar)
+    _embedding = field_validator("embedding_model")(_check_embedding_model)
+
+
+class CreateDatasetRequest(_DatasetFields):
+    name: Name
+
+
+class UpdateDatasetRequest(_DatasetFields):
+    """Every field optional; only the fields sent are applied (``model_fields_set``)."""
+
+    name: Name | None = None
+    permission: Literal["me", "team"] = "me"
+    chunk_method: ChunkMethod = "naive"
+    pagerank: int = Field(default=0, ge=0, le=100)
+    language: Annotated[str, StringConstraints(max_length=32)] = "English"
+
+
+class DeleteDatasetsRequest(_Strict):
+    ids: list[str] | None = Field(default=None, max_length=1000)
+    delete_all: bool = False
+
+
+# ---- response ------------------------------------------------------------------------------------------------
+
+
+class CurrentDataset(BaseModel):
+    """The dataset as RAGFlow v0.27 returns it (notes §3.6), less the fields of features we do not have."""
+
+    avatar: str | None
+    chunk_count: int
+    chunk_method: str
+    create_date: str
+    create_time: int
+    created_by: str
+    description: str | None
+    document_count: int
+    embedding_model: str
+    id: str
+    language: str
+    name: str
+    pagerank: int
+    parser_config: dict[str, Any]
+    permission: str
+    pipeline_id: str | None
+    similarity_threshold: float
+    status: str
+    tenant_id: str
+    token_num: int
+    update_date: str
+    update_time: int
+    vector_similarity_weight: float
+
+    @classmethod
+    def of(cls, ds: Dataset) -> CurrentDataset:
+        return cls(
+            avatar=ds.avatar,
+            chunk_count=ds.chunk_num,
+            chunk_method=ds.parser_id,
+            create_date=http_date(ds.create_time),
+            create_time=ds.create_time,
+            created_by=ds.created_by,
+            description=ds.description,
+            document_count=ds.doc_num,
+            embedding_model=ds.embd_id,
+            id=ds.id,
+            language=ds.language,
+            name=ds.name,
+            pagerank=ds.pagerank,
+            parser_config=ds.parser_config,
+            permission=ds.permission,
+            pipeline_id=None,
+            similarity_threshold=ds.similarity_threshold,
+            status=ds.status,
+            tenant_id=ds.tenant_id,
+            token_num=ds.token_num,
+            update_date=http_date(ds.update_time),
+            update_time=ds.update_time,
+            vector_similarity_weight=ds.vector_similarity_weight,
+        )
