@@ -67,3 +67,49 @@ def test_concurrent_deletes_of_one_dataset_delete_it_once(table: Any) -> None:
     assert Counter(r["statusCode"] for r in results) == {200: 1, 404: 9}
     assert counter(table, TENANT_A) == 0
     assert items(table, TENANT_A, "NAME#") == []
+
+
+def _create(name: str) -> str:
+    created = race([("create_dataset", route_event("create_dataset", body={"dataset_name": name}))])
+    return str(created[0]["body"].split('"id":"')[1][:32])
+
+
+def test_concurrent_renames_to_one_name_let_exactly_one_win(table: Any) -> None:
+    ids = [_create(f"r{i}") for i in range(8)]
+    calls = [
+        ("update_dataset", route_event("update_datasets_current", body={"name": "winner"}, dataset_id=i)) for i in ids
+    ]
+    results = race(calls)
+    assert Counter(r["statusCode"] for r in results) == {200: 1, 409: 7}
+    locks = sorted(i["sk"]["S"] for i in items(table, TENANT_A, "NAME#"))
+    assert len(locks) == 8
+    assert "NAME#winner" in locks
+    assert counter(table, TENANT_A) == 8
+
+
+def test_concurrent_updates_of_different_fields_lose_nothing(table: Any) -> None:
+    dataset_id = _create("shared")
+    bodies = [{"description": "d"}, {"language": "Chinese"}, {"pagerank": 7}, {"permission": "team"}, {"name": "x1"}]
+    calls = [("update_dataset", route_event("update_datasets_current", body=b, dataset_id=dataset_id)) for b in bodies]
+    assert [r["statusCode"] for r in race(calls)] == [200] * len(bodies)
+    (item,) = items(table, TENANT_A, "DATASET#")
+    stored = {k: next(iter(v.values())) for k, v in item.items()}
+    assert (stored["description"], stored["language"], stored["pagerank"]) == ("d", "Chinese", "7")
+    assert (stored["permission"], stored["name"], stored["version"]) == ("team", "x1", str(1 + len(bodies)))
+    assert [i["sk"]["S"] for i in items(table, TENANT_A, "NAME#")] == ["NAME#x1"]
+
+
+def test_create_racing_delete_and_rename_keeps_locks_and_counter_exact(table: Any) -> None:
+    victim = _create("victim")
+    calls = [
+        ("delete_dataset", route_event("delete_dataset", dataset_id=victim)),
+        ("update_dataset", route_event("update_datasets_current", body={"name": "renamed"}, dataset_id=victim)),
+        ("create_dataset", route_event("create_dataset", body={"dataset_name": "victim"})),
+        ("create_dataset", route_event("create_dataset", body={"dataset_name": "renamed"})),
+    ] * 3
+    race(calls)
+    datasets = items(table, TENANT_A, "DATASET#")
+    locks = items(table, TENANT_A, "NAME#")
+    assert counter(table, TENANT_A) == len(datasets)
+    assert sorted(lock["dataset_id"]["S"] for lock in locks) == sorted(d["id"]["S"] for d in datasets)
+    assert sorted(lock["sk"]["S"] for lock in locks) == sorted(f"NAME#{d['name']['S'].lower()}" for d in datasets)
