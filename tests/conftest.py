@@ -156,13 +156,15 @@ def seed_datasets(client: Any, tenant: str, count: int, prefix: str = "bulk") ->
     minutes; batch writes of the very items ``storage.create_dataset`` writes take a second.
     """
     from dataset_core import datasets
+    from dataset_core.ids import new_id
+    from dataset_core.models import Dataset
     from dataset_core.names import name_lock_key
 
     base = datasets.now_ms()
     requests = []
     for i in range(count):
-        ds = datasets.Dataset(
-            id=datasets.new_id(), tenant_id=tenant, created_by=tenant, name=f"{prefix}{i}", embd_id="BAAI/x",
+        ds = Dataset(
+            id=new_id(), tenant_id=tenant, created_by=tenant, name=f"{prefix}{i}", embd_id="BAAI/x",
             parser_config={}, create_time=base + i, update_time=base + i,
         )  # fmt: skip
         lock = {"pk": {"S": f"TENANT#{tenant}"}, "sk": {"S": name_lock_key(ds.name)}, "dataset_id": {"S": ds.id}}
@@ -215,7 +217,7 @@ def _recording_create_key(*args: Any, **kwargs: Any) -> tuple[str, api_keys.ApiK
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    api_keys.create_key = _recording_create_key  # type: ignore[assignment]
+    api_keys.create_key = _recording_create_key
     for name in ("", "ragflow-datasets", "aws_lambda_powertools", "botocore", "moto"):
         logging.getLogger(name).addHandler(_RecordEverything())
 

@@ -498,7 +498,8 @@ def test_delete_is_all_or_nothing_when_an_id_is_not_the_callers(table: Any) -> N
 def test_delete_with_no_selection_deletes_nothing_and_delete_all_deletes_everything(table: Any) -> None:
     seed_datasets(table, TENANT_A, 60)
     new("extra")
-    for body in ({}, {"ids": None}, {"ids": []}, {"ids": [], "delete_all": False}):
+    bodies: list[dict[str, Any]] = [{}, {"ids": None}, {"ids": []}, {"ids": [], "delete_all": False}]
+    for body in bodies:
         assert delete(body).body["data"] == {"success_count": 0}
     assert delete({"delete_all": True}).body["data"] == {"success_count": 61}
     assert counter(table, TENANT_A) == 0
