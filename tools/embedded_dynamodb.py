@@ -8,6 +8,8 @@ request dispatch restores that, while races *between* requests stay as real as o
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from moto.core.botocore_stubber import BotocoreStubber
@@ -27,3 +29,15 @@ def serialize_requests() -> None:
 
     serialized._serialized = True  # type: ignore[attr-defined]
     BotocoreStubber.__call__ = serialized  # type: ignore[method-assign]
+
+
+@contextmanager
+def exclusive() -> Iterator[None]:
+    """Run several requests as one atomic step: no other thread's request runs inside the block.
+
+    The local API's state file is a snapshot of the whole table taken with a paginated Scan; holding
+    the dispatch lock across its pages keeps a concurrent transaction from landing half in it. The lock
+    is re-entrant, so the block's own requests pass. Needs ``serialize_requests()`` to mean anything.
+    """
+    with _dispatch_lock:
+        yield

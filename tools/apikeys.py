@@ -1,0 +1,220 @@
+"""Operator CLI for API keys (DESIGN §2, §6): mint, list and revoke the keys of a tenant.
+
+    python -m tools.apikeys [TARGET] create [--tenant T] [--label L] [--quiet]
+    python -m tools.apikeys [TARGET] list --tenant T
+    python -m tools.apikeys [TARGET] revoke KEY_ID
+
+TARGET, one of:
+    (none)                          the local API's state (``.local/``, or ``--state-dir``), whether or not the
+                                    local API is running: a running one runs the command itself, so its memory
+                                    and its state file never disagree
+    --stack NAME                    a deployed stack: its table is the stack's ``TableName`` output
+    --table NAME                    a deployed table (AWS credentials and region as for the AWS CLI)
+    --dynamodb-endpoint URL         any DynamoDB-compatible endpoint (``--table``, default the local table)
+
+A key is printed once, by ``create``; the table keeps only its SHA-256 digest and ``list`` shows key ids,
+never keys. All table access goes through ``dataset_core.api_keys`` (and so ``dataset_core.storage``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from dataset_core import api_keys
+from dataset_core.errors import ApiError
+from tools import local_state, template
+
+_TENANT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MAX_LABEL = 200
+
+
+class CommandError(Exception):
+    """A command that cannot run as given; the message is for the operator."""
+
+
+def execute(command: dict[str, Any]) -> dict[str, Any]:
+    """Run one command against the table ``dataset_core`` is configured for; a JSON-safe result.
+
+    The local API calls this too, for commands that reach it over its admin socket.
+    """
+    action = command.get("action")
+    if action == "create":
+        tenant = command.get("tenant")
+        label = str(command.get("label") or "")
+        if tenant is not None and not _TENANT.fullmatch(str(tenant)):
+            raise CommandError("a tenant id is 1 to 64 characters: letters, digits, '_' or '-'")
+        if len(label) > MAX_LABEL:
+            raise CommandError(f"a label has at most {MAX_LABEL} characters")
+        key, record = api_keys.create_key(tenant, label)
+        return {"key": key, **asdict(record)}
+    if action == "list":
+        tenant = str(command.get("tenant") or "")
+        if not _TENANT.fullmatch(tenant):
+            raise CommandError("list needs --tenant: 1 to 64 characters, letters, digits, '_' or '-'")
+        return {"keys": [asdict(k) for k in api_keys.list_keys(tenant)]}
+    if action == "revoke":
+        key_id = str(command.get("key_id") or "")
+        if not _KEY_ID.fullmatch(key_id):
+            raise CommandError(f"not a key id: {key_id[:64]!r}")
+        revoked = api_keys.revoke(key_id)
+        if revoked is None:
+            raise CommandError(f"no API key has the id {key_id}")
+        return {"key": asdict(revoked)}
+    raise CommandError(f"unknown command {action!r}")
+
+
+# ---- targets -----------------------------------------------------------------------------------------------
+
+
+def stack_table(stack: str) -> str:
+    """The ``TableName`` output of a deployed stack (CloudFormation, not DynamoDB)."""
+    stacks = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    for output in stacks[0].get("Outputs", []):
+        if output["OutputKey"] == "TableName":
+            return str(output["OutputValue"])
+    raise CommandError(f"stack {stack} has no TableName output: is it this project's stack?")
+
+
+def run_remote(args: argparse.Namespace, command: dict[str, Any]) -> dict[str, Any]:
+    """On a deployed table or another endpoint: ``dataset_core`` talks to it directly."""
+    if args.profile:
+        os.environ["AWS_PROFILE"] = args.profile
+    if args.region:
+        os.environ["AWS_DEFAULT_REGION"] = args.region
+    table = args.table or (stack_table(args.stack) if args.stack else local_state.LOCAL_TABLE)
+    local_state.use_table(table, args.dynamodb_endpoint)
+    return execute(command)
+
+
+def run_local(state: local_state.StateDir, command: dict[str, Any]) -> dict[str, Any]:
+    """On the local API's state: directly if no local API owns it, else through the running one."""
+    lock = local_state.StateLock(state)
+    if not lock.acquire():
+        return _ask_server(state, command, lock.holder())
+    mock = None
+    try:
+        mock = local_state.start_embedded()
+        local_state.load(state)
+        result = execute(command)
+        if command["action"] != "list":
+            local_state.save(state)
+        return result
+    finally:
+        if mock is not None:
+            mock.stop()
+        lock.release()
+
+
+def _ask_server(state: local_state.StateDir, command: dict[str, Any], pid: str) -> dict[str, Any]:
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(30)
+            conn.connect(str(state.socket))
+            conn.sendall(json.dumps(command).encode() + b"\n")
+            reply = json.loads(conn.makefile("rb").readline())
+    except (OSError, ValueError) as error:
+        raise CommandError(
+            f"a local API (pid {pid}) owns {state.path} but does not answer on {state.socket.name} ({error}); "
+            "stop it and run this again"
+        ) from None
+    if not reply.get("ok"):
+        raise CommandError(str(reply.get("error")))
+    return dict(reply["result"])
+
+
+# ---- the command line --------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.apikeys",
+        description="Mint, list and revoke API keys, locally (default) or on a deployed stack.",
+    )
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--state-dir", type=Path, help="the local API's state folder (default .local/)")
+    target.add_argument("--stack", help="a deployed stack: use its TableName output")
+    parser.add_argument("--table", help="a deployed table, or the table on --dynamodb-endpoint")
+    parser.add_argument("--dynamodb-endpoint", help="a DynamoDB-compatible endpoint instead of AWS")
+    parser.add_argument("--region", help="AWS region (default: as the AWS CLI)")
+    parser.add_argument("--profile", help="AWS profile (default: as the AWS CLI)")
+    commands = parser.add_subparsers(dest="action", required=True)
+    create = commands.add_parser("create", help="mint a key (printed once)")
+    create.add_argument("--tenant", help="the tenant (default: a new tenant)")
+    create.add_argument("--label", default="", help="what the key is for, e.g. 'ci' or 'alice laptop'")
+    create.add_argument("-q", "--quiet", action="store_true", help="print only the key")
+    listing = commands.add_parser("list", help="a tenant's keys: id, label, created, status (never the key)")
+    listing.add_argument("--tenant", required=True)
+    revoke = commands.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    args = parser.parse_args(argv)
+    if args.state_dir and (args.table or args.dynamodb_endpoint):
+        parser.error("--state-dir is the local state; --table and --dynamodb-endpoint name another database")
+    if args.stack and args.table:
+        parser.error("give --stack or --table, not both")
+    return args
+
+
+def _when(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _print(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    if args.action == "create":
+        if args.quiet:
+            print(result["key"])
+            return
+        print(f"Created an API key for tenant {result['tenant_id']}")
+        print(f"  key id   {result['key_id']}")
+        print(f"  label    {result['label']}")
+        print(f"  api key  {result['key']}")
+        print("Store the key now: it is shown only this once (the table keeps only its SHA-256 digest).")
+    elif args.action == "list":
+        keys = sorted(result["keys"], key=lambda k: (k["created_at"], k["key_id"]))
+        if not keys:
+            print(f"no API keys for tenant {args.tenant}")
+            return
+        for k in keys:
+            k["label"] = k["label"] or "-"
+        width = max(5, *(len(k["label"]) for k in keys))
+        print(f"{'KEY ID':<16}  {'LABEL':<{width}}  {'CREATED (UTC)':<20}  STATUS")
+        for k in keys:
+            print(f"{k['key_id']:<16}  {k['label']:<{width}}  {_when(k['created_at']):<20}  {k['status']}")
+    else:
+        key = result["key"]
+        ttl = template.authorizer()[2]
+        print(f"Revoked key {key['key_id']} of tenant {key['tenant_id']}.")
+        print(f"API Gateway may accept it for up to {ttl} s more (its authorizer cache, AuthorizerCacheTtl).")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    command = {"action": args.action, **{k: getattr(args, k, None) for k in ("tenant", "label", "key_id")}}
+    try:
+        if args.stack or args.table or args.dynamodb_endpoint:
+            result = run_remote(args, command)
+        else:
+            result = run_local(
+                local_state.StateDir((args.state_dir or local_state.DEFAULT_STATE_DIR).resolve()), command
+            )
+    except (CommandError, local_state.StateError, ApiError, BotoCoreError, ClientError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    _print(args, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

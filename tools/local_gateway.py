@@ -1,0 +1,412 @@
+"""API Gateway's request path, as a REST API with Lambda proxy integrations and a TOKEN authorizer.
+
+Everything comes from ``template.yaml`` through ``tools.template``: the routes, the authorizer's header and
+cache TTL, the stage, and every gateway response, rendered with its ``$context`` variables. The order is
+API Gateway's: route and method (an unknown one is MISSING_AUTHENTICATION_TOKEN, before any auth), the
+authorizer (only when its cache, keyed by the header value, misses), the policy it returned, then the
+function; its proxy response is checked as API Gateway checks it. HTTP itself is ``tools.local_api``'s.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fnmatch
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from tools import template
+from tools.local_lambda import ACCOUNT, REGION, Invocable, Output
+
+HOST = "127.0.0.1"  # loopback only: the dev key is public, so the local API never listens on a network
+MAX_BODY = 10 * 1024 * 1024
+"""API Gateway's own payload limit (10 MB); the handlers enforce their smaller limit themselves."""
+API_ID = "local"
+
+# What API Gateway answers for each gateway response type when the template does not say otherwise.
+_DEFAULT_STATUS = {
+    "UNAUTHORIZED": 401,
+    "ACCESS_DENIED": 403,
+    "MISSING_AUTHENTICATION_TOKEN": 403,
+    "AUTHORIZER_FAILURE": 500,
+    "AUTHORIZER_CONFIGURATION_ERROR": 500,
+    "REQUEST_TOO_LARGE": 413,
+    "DEFAULT_5XX": 502,  # a Lambda error or malformed proxy response is a 502 Bad Gateway
+}
+_DEFAULT_MESSAGE = {
+    "UNAUTHORIZED": "Unauthorized",
+    "ACCESS_DENIED": "User is not authorized to access this resource",
+    "MISSING_AUTHENTICATION_TOKEN": "Missing Authentication Token",
+    "AUTHORIZER_FAILURE": "Internal server error",
+    "AUTHORIZER_CONFIGURATION_ERROR": "Internal server error",
+    "REQUEST_TOO_LARGE": "Request Too Long",
+    "DEFAULT_5XX": "Internal server error",
+}
+_ERROR_TYPE = {  # API Gateway's x-amzn-ErrorType header, where it is well known
+    "UNAUTHORIZED": "UnauthorizedException",
+    "ACCESS_DENIED": "AccessDeniedException",
+    "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
+    "AUTHORIZER_CONFIGURATION_ERROR": "AuthorizerConfigurationException",
+    "DEFAULT_5XX": "InternalServerErrorException",
+}
+_PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    target: str  # the raw request target: path and query, percent-encoded as sent
+    headers: list[tuple[str, str]]
+    body: bytes | None
+    source_ip: str
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def raw_path(self) -> str:
+        return self.target.partition("?")[0]
+
+    @property
+    def query(self) -> str:
+        return self.target.partition("?")[2]
+
+    def header(self, name: str) -> str | None:
+        """The last value of a header (case-insensitive), as API Gateway's single-value ``headers`` holds."""
+        found = [v for k, v in self.headers if k.lower() == name.lower()]
+        return found[-1] if found else None
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    served_by: str  # a function's logical id, or gateway:<response type>, for the access log
+
+
+@dataclass(frozen=True)
+class CompiledRoute:
+    route: template.Route
+    segments: tuple[str, ...]  # literal segments, or {name} / {name+}
+
+    def match(self, raw_path: str) -> dict[str, str] | None:
+        """Path parameters (decoded) if ``raw_path`` fits this route's path, else None."""
+        parts = raw_path.split("/")[1:] if raw_path.startswith("/") else None
+        if parts is None:
+            return None
+        params: dict[str, str] = {}
+        for i, segment in enumerate(self.segments):
+            if segment.startswith("{") and segment.endswith("+}"):
+                rest = parts[i:]
+                if not rest or not all(rest):
+                    return None
+                params[segment[1:-2]] = unquote("/".join(rest))
+                return params
+            if i >= len(parts) or not parts[i]:
+                return None
+            if segment.startswith("{") and segment.endswith("}"):
+                params[segment[1:-1]] = unquote(parts[i])
+            elif unquote(parts[i]) != segment:
+                return None
+        return params if len(parts) == len(self.segments) else None
+
+    @property
+    def specificity(self) -> tuple[int, int]:
+        """API Gateway prefers literal segments over variables, and variables over greedy ones."""
+        literal = sum(1 for s in self.segments if not s.startswith("{"))
+        greedy = sum(1 for s in self.segments if s.endswith("+}"))
+        return (-greedy, literal)
+
+
+@dataclass
+class _CachedPolicy:
+    expires: float
+    principal: str
+    statements: list[dict[str, Any]]
+    context: dict[str, str]
+
+
+class Gateway:
+    """API Gateway's request path for one REST API, with the template's routes, authorizer and responses."""
+
+    def __init__(
+        self,
+        *,
+        functions: Mapping[str, Invocable],
+        authorizer: Invocable,
+        identity_header: str,
+        auth_cache_ttl: float,
+        output: Output,
+    ) -> None:
+        self.routes = sorted(
+            (CompiledRoute(r, tuple(r.path.strip("/").split("/"))) for r in template.routes()),
+            key=lambda c: c.specificity,
+            reverse=True,
+        )
+        self.functions = functions
+        self.authorizer = authorizer
+        self.identity_header = identity_header
+        self.auth_cache_ttl = auth_cache_ttl
+        self.responses = template.gateway_responses()
+        self.stage = str(template.parameter_default("StageName"))
+        api = next(iter(template.resources("AWS::Serverless::Api").values()))["Properties"]
+        self.binary_types = [t.replace("~1", "/") for t in api.get("BinaryMediaTypes") or []]
+        self.output = output
+        self._cache: dict[str, _CachedPolicy] = {}
+        self._cache_lock = threading.Lock()
+
+    # -- the request path --
+
+    def handle(self, request: Request) -> Reply:
+        """One request, start to end, in API Gateway's order: route, authorizer, integration."""
+        found = self._route(request)
+        if found is None:
+            return self.gateway_reply("MISSING_AUTHENTICATION_TOKEN", request)
+        route, params = found
+        authorized = self._authorize(request, route)
+        if isinstance(authorized, Reply):
+            return authorized
+        event = self.proxy_event(request, route, params, authorized)
+        function = self.functions[route.function]
+        try:
+            result = function.invoke(event)
+        except Exception:
+            return self.gateway_reply("DEFAULT_5XX", request)
+        return self._integration_reply(result, request, function.logical_id)
+
+    def _route(self, request: Request) -> tuple[template.Route, dict[str, str]] | None:
+        for compiled in self.routes:
+            if compiled.route.method == request.method:
+                params = compiled.match(request.raw_path)
+                if params is not None:
+                    return compiled.route, params
+        return None  # unknown path, or a known path without this method: the same answer on a REST API
+
+    # -- the TOKEN authorizer and its cache --
+
+    def method_arn(self, request: Request) -> str:
+        return f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{self.stage}/{request.method}{request.raw_path}"
+
+    def _authorize(self, request: Request, route: template.Route) -> dict[str, Any] | Reply:
+        """The requestContext.authorizer for this request, or the gateway's refusal."""
+        token = request.header(self.identity_header)
+        if not token:
+            return self.gateway_reply("UNAUTHORIZED", request)  # no token: the authorizer is not called
+        method_arn = self.method_arn(request)
+        latency = 0
+        with self._cache_lock:
+            cached = self._cache.get(token)
+            if cached is not None and cached.expires <= time.monotonic():
+                del self._cache[token]
+                cached = None
+        if cached is None:
+            started = time.perf_counter()
+            event = {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn}
+            try:
+                result = self.authorizer.invoke(event)
+            except Exception as error:
+                kind = "UNAUTHORIZED" if str(error) == "Unauthorized" else "AUTHORIZER_FAILURE"
+                return self.gateway_reply(kind, request)
+            latency = round((time.perf_counter() - started) * 1000)
+            cached = self._policy(result)
+            if cached is None:
+                self.output.line(f"{self.authorizer.logical_id}: malformed authorizer response", always=True)
+                return self.gateway_reply("AUTHORIZER_CONFIGURATION_ERROR", request)
+            if self.auth_cache_ttl > 0:
+                with self._cache_lock:
+                    self._cache[token] = cached
+        if not _allows(cached.statements, method_arn):
+            return self.gateway_reply("ACCESS_DENIED", request)
+        return {"principalId": cached.principal, **cached.context, "integrationLatency": latency}
+
+    def _policy(self, result: Any) -> _CachedPolicy | None:
+        """The authorizer's answer, checked as API Gateway checks it; None if it is malformed."""
+        if not isinstance(result, dict) or not isinstance(result.get("principalId"), str):
+            return None
+        document = result.get("policyDocument")
+        statements = document.get("Statement") if isinstance(document, dict) else None
+        if isinstance(statements, dict):
+            statements = [statements]
+        if not isinstance(statements, list) or not all(isinstance(s, dict) for s in statements):
+            return None
+        context = result.get("context") or {}
+        if not isinstance(context, dict) or any(isinstance(v, (dict, list)) for v in context.values()):
+            return None  # API Gateway accepts only strings, numbers and booleans as context values
+        return _CachedPolicy(
+            expires=time.monotonic() + self.auth_cache_ttl,
+            principal=result["principalId"],
+            statements=statements,
+            context={str(k): _context_value(v) for k, v in context.items()},
+        )
+
+    # -- the Lambda proxy integration --
+
+    def proxy_event(
+        self, request: Request, route: template.Route, params: dict[str, str], authorizer: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The REST API (v1) proxy event API Gateway sends the function."""
+        headers = [*request.headers, *self._forwarded_headers(request)]
+        single: dict[str, str] = {}
+        multi: dict[str, list[str]] = {}
+        for name, value in headers:
+            key = next((k for k in multi if k.lower() == name.lower()), name)
+            single[key] = value
+            multi.setdefault(key, []).append(value)
+        query = parse_qsl(request.query, keep_blank_values=True)
+        multi_query: dict[str, list[str]] = {}
+        for name, value in query:
+            multi_query.setdefault(name, []).append(value)
+        body, is_base64 = self._event_body(request)
+        now = time.time()
+        return {
+            "resource": route.path,
+            "path": unquote(request.raw_path),
+            "httpMethod": request.method,
+            "headers": single or None,
+            "multiValueHeaders": multi or None,
+            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": params or None,
+            "stageVariables": None,
+            "requestContext": {
+                "accountId": ACCOUNT,
+                "apiId": API_ID,
+                "authorizer": authorizer,
+                "domainName": request.header("Host") or HOST,
+                "domainPrefix": (request.header("Host") or HOST).split(".")[0],
+                "extendedRequestId": request.request_id,
+                "httpMethod": request.method,
+                "identity": {
+                    "accessKey": None,
+                    "accountId": None,
+                    "caller": None,
+                    "cognitoAuthenticationProvider": None,
+                    "cognitoAuthenticationType": None,
+                    "cognitoIdentityId": None,
+                    "cognitoIdentityPoolId": None,
+                    "principalOrgId": None,
+                    "sourceIp": request.source_ip,
+                    "user": None,
+                    "userAgent": request.header("User-Agent"),
+                    "userArn": None,
+                },
+                "path": f"/{self.stage}{unquote(request.raw_path)}",
+                "protocol": "HTTP/1.1",
+                "requestId": request.request_id,
+                "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "requestTimeEpoch": int(now * 1000),
+                "resourceId": "local",
+                "resourcePath": route.path,
+                "stage": self.stage,
+            },
+            "body": body,
+            "isBase64Encoded": is_base64,
+        }
+
+    def _forwarded_headers(self, request: Request) -> list[tuple[str, str]]:
+        trace = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+        return [
+            ("X-Amzn-Trace-Id", trace),
+            ("X-Forwarded-For", request.source_ip),
+            ("X-Forwarded-Port", "80"),
+            ("X-Forwarded-Proto", "http"),
+        ]
+
+    def _event_body(self, request: Request) -> tuple[str | None, bool]:
+        """Text, or base64 for a binary media type (and, locally, for bytes that are not UTF-8)."""
+        if not request.body:
+            return None, False
+        content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
+        if any(fnmatch.fnmatchcase(content_type, t.lower()) for t in self.binary_types):
+            return base64.b64encode(request.body).decode(), True
+        try:
+            return request.body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            return base64.b64encode(request.body).decode(), True
+
+    def _integration_reply(self, result: Any, request: Request, served_by: str) -> Reply:
+        """The function's proxy response as HTTP; a malformed one is API Gateway's 502."""
+        try:
+            if not isinstance(result, dict) or not set(result) <= _PROXY_RESPONSE_KEYS:
+                raise ValueError("unexpected keys")
+            status = int(result["statusCode"])
+            if not 100 <= status <= 599:
+                raise ValueError("bad status")
+            multi = {str(k): [str(v) for v in vs] for k, vs in (result.get("multiValueHeaders") or {}).items()}
+            for name, value in (result.get("headers") or {}).items():
+                if str(name) not in multi:  # multiValueHeaders win where both name a header
+                    multi[str(name)] = [str(value)]
+            raw = result.get("body")
+            if raw is None:
+                body = b""
+            elif result.get("isBase64Encoded"):
+                body = base64.b64decode(str(raw), validate=True)
+            else:
+                body = str(raw).encode()
+        except (KeyError, TypeError, ValueError, AttributeError, binascii.Error):
+            self.output.line(f"{served_by}: Malformed Lambda proxy response", always=True)
+            return self.gateway_reply("DEFAULT_5XX", request)
+        headers = [(name, value) for name, values in multi.items() for value in values]
+        if not any(name.lower() == "content-type" for name, _ in headers):
+            headers.append(("Content-Type", "application/json"))
+        headers.append(("x-amzn-RequestId", request.request_id))
+        return Reply(status, headers, body, served_by)
+
+    # -- gateway responses --
+
+    def gateway_reply(self, kind: str, request: Request) -> Reply:
+        """A gateway response of the template (or its DEFAULT_4XX/5XX, or API Gateway's own default)."""
+        default_status = _DEFAULT_STATUS[kind]
+        spec = self.responses.get(kind) or self.responses.get("DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX")
+        status = spec.status if spec is not None and spec.status is not None else default_status
+        body_template = spec.template if spec is not None else '{"message":$context.error.messageString}'
+        values = {
+            "$context.error.messageString": json.dumps(_DEFAULT_MESSAGE[kind]),
+            "$context.error.message": _DEFAULT_MESSAGE[kind],
+            "$context.error.responseType": kind,
+            # Locally there is no stage in the URL; on AWS $context.path is /<stage>/api/v1/...
+            "$context.path": json.dumps(request.raw_path)[1:-1],
+            "$context.requestId": request.request_id,
+            "$context.stage": self.stage,
+            "$context.httpMethod": request.method,
+        }
+        body = re.sub(r"\$context(?:\.[A-Za-z]+)+", lambda m: values.get(m.group(0), ""), body_template)
+        headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request.request_id)]
+        if kind in _ERROR_TYPE:
+            headers.append(("x-amzn-ErrorType", _ERROR_TYPE[kind]))
+        return Reply(status, headers, body.encode(), f"gateway:{kind}")
+
+
+def _context_value(value: Any) -> str:
+    """REST APIs hand the function the authorizer's context values as strings."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _arn_matches(pattern: str, arn: str) -> bool:
+    """IAM resource matching: ``*`` any run of characters (``/`` included), ``?`` one character."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, arn) is not None
+
+
+def _allows(statements: list[dict[str, Any]], method_arn: str) -> bool:
+    """IAM's verdict on ``execute-api:Invoke`` of ``method_arn``: an explicit Deny wins, else an Allow."""
+
+    def matches(statement: dict[str, Any]) -> bool:
+        actions = statement.get("Action", [])
+        resources = statement.get("Resource", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = [resources] if isinstance(resources, str) else resources
+        return any(_arn_matches(a, "execute-api:Invoke") for a in actions) and any(
+            _arn_matches(r, method_arn) for r in resources
+        )
+
+    effects = {str(s.get("Effect")) for s in statements if matches(s)}
+    return "Allow" in effects and "Deny" not in effects
