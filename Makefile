@@ -12,12 +12,13 @@ BIN := $(VENV)/bin
 PIP_QUIET := --quiet --disable-pip-version-check
 PORT ?= 9380
 
-.PHONY: run test lint fmt typecheck unit template-check sam-build clean help
+.PHONY: run test lint fmt typecheck unit template-check sam-build openapi clean help
 
 help:
 	@echo "make run    - the local API on an embedded DynamoDB (prints its URL and an API key)"
 	@echo "make test   - every check: ruff, mypy, pytest, cfn-lint, sam validate --lint, sam build"
 	@echo "make fmt    - format and auto-fix"
+	@echo "make openapi - regenerate openapi.json from the handlers (tests/test_openapi.py checks it is current)"
 
 $(VENV)/.installed: requirements/app.txt requirements/dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +55,9 @@ template-check: $(TOOLS)/.installed
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam validate --lint --region us-east-1
 	@if [ -x $(TOOLS)/bin/python3.13 ]; then $(MAKE) --no-print-directory sam-build; \
 	 else echo "sam build skipped: no Python 3.13 on this machine (the Lambda runtime is python3.13)"; fi
+
+openapi: $(VENV)/.installed
+	$(BIN)/python -m tools.openapi
 
 sam-build: $(TOOLS)/.installed
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam build --region us-east-1
