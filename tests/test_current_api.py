@@ -543,3 +543,44 @@ def test_a_dataset_created_by_either_generation_is_listed_updated_and_deleted_by
     assert invoke("delete_dataset", route_event("delete_dataset", dataset_id=current_id)).status == 200
     assert counter(table, TENANT_A) == 0
     assert items(table, TENANT_A, "NAME") == []
+
+
+@pytest.mark.parametrize(
+    ("parser_config", "message"),
+    [
+        ({"pages": [[1, 2, 3]]}, "Field: parser_config.pages.0 - Message: List should have at most 2 items"),
+        ({"pages": [[1, 5]] * 1001}, "Field: parser_config.pages - Message: List should have at most 1000 items"),
+        (
+            {"tag_kb_ids": ["k" * 64] * 101},
+            "Field: parser_config.tag_kb_ids - Message: List should have at most 100 items",
+        ),
+        (
+            {"delimiter": "d" * 256},
+            "Field: parser_config.delimiter - Message: String should have at most 255 characters",
+        ),
+        (
+            {"raptor": {"prompt": "p" * 65530}},
+            "Parser config exceeds size limit (max 65,535 characters in its JSON form)",
+        ),
+    ],
+)
+def test_parser_config_is_bounded_so_a_dataset_always_fits_in_one_item(
+    parser_config: dict[str, Any], message: str
+) -> None:
+    reply = post({"name": "bounded", "parser_config": parser_config})
+    assert (reply.status, reply.body["code"]) == (400, 101)
+    assert message in reply.body["message"]
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "line\nbreak", "tab\there", "esc\x1b[31m", "del\x7fx", "c1\x85c1"])
+def test_names_with_control_characters_are_refused(name: str) -> None:
+    reply = post({"name": name})
+    assert (reply.status, reply.body["code"]) == (400, 101)
+    assert "Field: name - Message: Name must not contain control characters" in reply.body["message"]
+
+
+@pytest.mark.parametrize("raw", ['{"name": "\\ud800"}', '{"name": "x", "description": "\\udfff"}'])
+def test_lone_surrogates_are_malformed_input_not_a_server_error(raw: str) -> None:
+    reply = invoke("create_dataset", route_event("create_datasets", raw_body=raw))
+    assert (reply.status, reply.body["code"]) == (400, 101)
+    assert reply.raw.isascii()

@@ -6,9 +6,10 @@ which ``http.validation_message`` words as RAGFlow does (``Field: <loc> - Messag
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from .models import Dataset, http_date
@@ -17,9 +18,22 @@ ChunkMethod = Literal[
     "naive", "book", "email", "laws", "manual", "one", "paper", "picture", "presentation", "qa", "table", "tag",
     "resume",
 ]  # fmt: skip
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(value: str) -> str:
+    """Names are shown in UIs and logs: no NUL, no newlines, no terminal escapes (RAGFlow allows them)."""
+    if _CONTROL.search(value):
+        raise PydanticCustomError("name_control_chars", "Name must not contain control characters")
+    return value
+
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), AfterValidator(_printable)
+]
 LongText = Annotated[str, StringConstraints(max_length=65535)]
 _IMAGE_TYPES = ["image/jpeg", "image/png"]
+MAX_PARSER_CONFIG_CHARS = 65535  # RAGFlow's limit; also keeps a dataset far below DynamoDB's 400 KB item cap
 
 
 class _Strict(BaseModel):
@@ -31,7 +45,9 @@ class _Strict(BaseModel):
 
 class GraphragConfig(_Strict):
     use_graphrag: bool = False
-    entity_types: list[str] = Field(default_factory=lambda: ["organization", "person", "geo", "event", "category"])
+    entity_types: list[Annotated[str, StringConstraints(max_length=128)]] = Field(
+        default_factory=lambda: ["organization", "person", "geo", "event", "category"], max_length=64
+    )
     method: Literal["light", "general", "ner"] = "light"
     community: bool = False
     resolution: bool = False
@@ -40,7 +56,7 @@ class GraphragConfig(_Strict):
 
 class RaptorConfig(_Strict):
     use_raptor: bool = False
-    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = (
+    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=65535)] = (
         "Please summarize the following paragraphs. Be careful with the numbers, do not make things up. "
         "Paragraphs as following:\n      {cluster_content}\nThe above is the content you need to summarize."
     )
@@ -58,14 +74,14 @@ class RaptorConfig(_Strict):
 
 class ParentChildConfig(_Strict):
     use_parent_child: bool = False
-    children_delimiter: Annotated[str, StringConstraints(min_length=1)] = "\n"
+    children_delimiter: Annotated[str, StringConstraints(min_length=1, max_length=255)] = "\n"
 
 
 class ParserConfig(_Strict):
     auto_keywords: int = Field(default=0, ge=0, le=32)
     auto_questions: int = Field(default=0, ge=0, le=10)
     chunk_token_num: int = Field(default=512, ge=1, le=2048)
-    delimiter: Annotated[str, StringConstraints(min_length=1)] = "\n"
+    delimiter: Annotated[str, StringConstraints(min_length=1, max_length=255)] = "\n"
     graphrag: GraphragConfig = Field(default_factory=GraphragConfig)
     html4excel: bool = False
     layout_recognize: Annotated[str, StringConstraints(max_length=255)] = "DeepDOC"
@@ -74,12 +90,20 @@ class ParserConfig(_Strict):
     topn_tags: int = Field(default=1, ge=1, le=10)
     filename_embd_weight: float | None = Field(default=0.1, ge=0.0, le=1.0)
     task_page_size: int | None = Field(default=None, ge=1)
-    pages: list[list[int]] | None = Field(default=None, max_length=1000)
+    pages: list[Annotated[list[int], Field(min_length=2, max_length=2)]] | None = Field(default=None, max_length=1000)
     parent_child: ParentChildConfig = Field(default_factory=ParentChildConfig)
     children_delimiter: Annotated[str, StringConstraints(max_length=255)] = ""
     enable_children: bool = False
     image_context_size: int = Field(default=0, ge=0)
     table_context_size: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _fits(self) -> ParserConfig:
+        if len(self.model_dump_json()) > MAX_PARSER_CONFIG_CHARS:
+            raise PydanticCustomError(
+                "too_long", "Parser config exceeds size limit (max 65,535 characters in its JSON form)"
+            )
+        return self
 
 
 _NAIVE_DEFAULTS: dict[str, Any] = {

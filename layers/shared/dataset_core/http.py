@@ -40,8 +40,8 @@ _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", floa
 
 
 def dumps(body: Any) -> str:
-    """Compact JSON with sorted keys, as RAGFlow's Flask server wrote it."""
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Compact ASCII JSON with sorted keys, as RAGFlow's Flask server wrote it."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
 def json_response(status: int, body: Mapping[str, Any]) -> Response[str]:
@@ -130,6 +130,11 @@ def _request_id(event: Mapping[str, Any]) -> str:
 
 def _precheck(event: dict[str, Any]) -> dict[str, Any]:
     """Reject what must not reach the parser, and hand it a text body. Returns the event to resolve."""
+    for name, values in (event.get("multiValueQueryStringParameters") or {}).items():
+        if not _encodable(name, *values):
+            raise BadRequest(f"Invalid query parameter encoding: {name.encode('utf-8', 'replace')[:64]!r}")
+    if not _encodable(*(event.get("pathParameters") or {}).values()):
+        raise BadRequest("Invalid path encoding")
     body = event.get("body")
     if body is None or body == "":
         if event.get("httpMethod") in {"POST", "PUT", "PATCH"}:
@@ -143,11 +148,21 @@ def _precheck(event: dict[str, Any]) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
         payload = json.loads(text)
-    except ValueError:  # invalid UTF-8 or invalid JSON
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")  # "\ud800" escapes decode to lone surrogates
+    except (ValueError, RecursionError):  # invalid UTF-8 or JSON, lone surrogates, absurd nesting
         raise BadRequest(MALFORMED_JSON) from None
     if not isinstance(payload, dict):
         raise BadRequest(f"Invalid request payload: expected object, got {_JSON_TYPES.get(type(payload), 'null')}")
     return {**event, "body": text, "isBase64Encoded": False}
+
+
+def _encodable(*texts: str) -> bool:
+    try:
+        for text in texts:
+            text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _b64(body: str) -> bytes:
