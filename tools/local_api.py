@@ -309,7 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     output = Output(quiet=args.quiet)
     state = local_state.StateDir(args.state_dir.resolve())
     table = args.table if args.dynamodb_endpoint else local_state.LOCAL_TABLE
-    os.environ.update(lambda_environment(function_ids(), table, state))  # before any handler is imported
+    for name, value in lambda_environment(function_ids(), table, state).items():  # before any handler import
+        if name == "TABLE_NAME" or name not in os.environ:  # the shell's settings win: DATASET_QUOTA=3 make run
+            os.environ[name] = value
     store = _open_storage(args, state, table)
     key = _ensure_dev_key(output)
     if store.saver is not None:
