@@ -2,12 +2,17 @@
 #   .venv        the app, the local API, tests and linters (any Python >= 3.11)
 #   .venv-tools  aws-sam-cli and cfn-lint, apart because they pin their own boto3/pydantic; built with
 #                Python 3.13 when one is found, so that `sam build` finds the python3.13 the runtime needs
+#   .venv-checkov  checkov, apart for the same reason
+#   .venv-sdk    the official ragflow-sdk client, unmodified (0.27.x needs Python 3.13), which
+#                tests/test_ragflow_sdk.py runs against the local API
 
 SHELL := /bin/bash
 PYTHON ?= python3
 PY313 ?= $(shell PYENV_VERSION=3.13.0 pyenv which python 2>/dev/null || command -v python3.13 2>/dev/null)
 VENV := .venv
 TOOLS := .venv-tools
+CHECKOV := .venv-checkov
+SDK := .venv-sdk
 BIN := $(VENV)/bin
 PIP_QUIET := --quiet --disable-pip-version-check
 PORT ?= 9380
@@ -16,7 +21,7 @@ PORT ?= 9380
 
 help:
 	@echo "make run    - the local API on an embedded DynamoDB (prints its URL and an API key)"
-	@echo "make test   - every check: ruff, mypy, pytest, cfn-lint, sam validate --lint, sam build"
+	@echo "make test   - every check: ruff, mypy, pytest, cfn-lint, checkov, sam validate --lint, sam build"
 	@echo "make fmt    - format and auto-fix"
 	@echo "make openapi - regenerate openapi.json from the handlers (tests/test_openapi.py checks it is current)"
 
@@ -28,6 +33,20 @@ $(VENV)/.installed: requirements/app.txt requirements/dev.txt
 $(TOOLS)/.installed: requirements/tools.txt
 	@test -x $(TOOLS)/bin/python || $(if $(PY313),$(PY313),$(PYTHON)) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install $(PIP_QUIET) -r requirements/tools.txt 2> >(grep -v "is ignored: it is neither" >&2)
+	@touch $@
+
+# The pinned ragflow-sdk; if it cannot install on this interpreter (no Python 3.13), the newest one that can.
+$(SDK)/.installed: requirements/sdk.txt
+	@test -x $(SDK)/bin/python || $(if $(PY313),$(PY313),$(PYTHON)) -m venv $(SDK)
+	@$(SDK)/bin/python -m pip install $(PIP_QUIET) -r requirements/sdk.txt 2> >(grep -v "is ignored: it is neither" >&2) \
+	 || { echo "the pinned ragflow-sdk does not install on $$($(SDK)/bin/python --version): installing the newest that does"; \
+	      $(SDK)/bin/python -m pip install $(PIP_QUIET) --upgrade ragflow-sdk 2> >(grep -v "is ignored: it is neither" >&2); }
+	@echo "ragflow-sdk $$($(SDK)/bin/python -c 'import importlib.metadata as m; print(m.version("ragflow-sdk"))') on $$($(SDK)/bin/python --version)"
+	@touch $@
+
+$(CHECKOV)/.installed: requirements/checkov.txt
+	@test -x $(CHECKOV)/bin/python || $(PYTHON) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/python -m pip install $(PIP_QUIET) -r requirements/checkov.txt 2> >(grep -v "is ignored: it is neither" >&2)
 	@touch $@
 
 run: $(VENV)/.installed
@@ -47,11 +66,12 @@ typecheck: $(VENV)/.installed
 	$(BIN)/mypy layers/shared tools tests
 	for f in functions/*/app.py; do $(BIN)/mypy "$$f" || exit 1; done
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed $(SDK)/.installed
 	$(BIN)/python -m pytest
 
-template-check: $(TOOLS)/.installed
+template-check: $(TOOLS)/.installed $(CHECKOV)/.installed
 	$(TOOLS)/bin/cfn-lint template.yaml
+	BC_SKIP_MAPPING=TRUE $(CHECKOV)/bin/checkov --quiet --compact --framework cloudformation -f template.yaml
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam validate --lint --region us-east-1
 	@if [ -x $(TOOLS)/bin/python3.13 ]; then $(MAKE) --no-print-directory sam-build; \
 	 else echo "sam build skipped: no Python 3.13 on this machine (the Lambda runtime is python3.13)"; fi
@@ -63,4 +83,4 @@ sam-build: $(TOOLS)/.installed
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam build --region us-east-1
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) $(SDK) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
