@@ -37,7 +37,7 @@ from types import FrameType
 from typing import Any
 
 from dataset_core import api_keys, storage
-from tools import apikeys, local_state, template
+from tools import apikeys, local_docs, local_state, template
 from tools.local_gateway import HOST, MAX_BODY, Gateway, Reply, Request
 from tools.local_lambda import LambdaFunction, Output, code_dir, function_at, function_ids, lambda_environment
 
@@ -110,8 +110,8 @@ class _Handler(BaseHTTPRequestHandler):
                 reply = self.server.gateway.gateway_reply("REQUEST_TOO_LARGE", self._request(None))
             else:
                 request = self._request(body)
-                try:
-                    reply = self.server.gateway.handle(request)
+                try:  # /docs and /openapi.json are the local API's own (never deployed); the rest is the gateway's
+                    reply = local_docs.serve(request) or self.server.gateway.handle(request)
                 except Exception:  # a bug of the local gateway itself: answer as API Gateway's 5xx, say why
                     self.server.gateway.output.line(traceback.format_exc().rstrip(), always=True)
                     reply = self.server.gateway.gateway_reply("DEFAULT_5XX", request)
