@@ -84,7 +84,7 @@ def _envelope_schemas() -> dict[str, Any]:
     return {
         "Envelope": {
             "title": "Envelope",
-            "description": "Every response body, success or error (DESIGN §2). A route may add keys it names.",
+            "description": "Every response body, success or error. A route may add keys it names.",
             "type": "object",
             "required": ["code", "message", "data"],
             "properties": {
@@ -353,8 +353,10 @@ def _powertools_schema(app: APIGatewayRestResolver, version: str) -> dict[str, A
                     ),
                 ],
                 tags=[
-                    Tag(name=SEED_TAG, description="The contract of the seed reference (DESIGN §3)"),
-                    Tag(name=CURRENT_TAG, description="RAGFlow v0.27's datasets API, for ragflow-sdk (DESIGN §4)"),
+                    Tag(name=SEED_TAG, description="RAGFlow's mid-2024 dataset API reference (the seed contract)"),
+                    Tag(
+                        name=CURRENT_TAG, description="RAGFlow v0.27's datasets API, which the ragflow-sdk client calls"
+                    ),
                 ],
                 security_schemes={
                     "bearerAuth": HTTPBearer(
