@@ -138,7 +138,8 @@ def _ask_server(state: local_state.StateDir, command: dict[str, Any], pid: str) 
 # ---- the command line --------------------------------------------------------------------------------------
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (the README's target table is checked against it)."""
     parser = argparse.ArgumentParser(
         prog="python -m tools.apikeys",
         description="Mint, list and revoke API keys, locally (default) or on a deployed stack.",
@@ -159,6 +160,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     listing.add_argument("--tenant", required=True)
     revoke = commands.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.state_dir and (args.table or args.dynamodb_endpoint):
         parser.error("--state-dir is the local state; --table and --dynamodb-endpoint name another database")

@@ -230,7 +230,8 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise _SigtermError
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (the README's option table is checked against it)."""
     parser = argparse.ArgumentParser(
         prog="python -m tools.local_api",
         description="Serve template.yaml's API locally: the real handlers and authorizer, an embedded DynamoDB.",
@@ -247,7 +248,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dynamodb-endpoint", help="use this DynamoDB-compatible endpoint instead of the embedded one")
     parser.add_argument("--table", default=local_state.LOCAL_TABLE, help="table name on --dynamodb-endpoint")
     parser.add_argument("--quiet", action="store_true", help="no access log, no Lambda START/END/REPORT lines")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def _ensure_dev_key(output: Output) -> str:
