@@ -584,3 +584,25 @@ def test_lone_surrogates_are_malformed_input_not_a_server_error(raw: str) -> Non
     reply = invoke("create_dataset", route_event("create_datasets", raw_body=raw))
     assert (reply.status, reply.body["code"]) == (400, 101)
     assert reply.raw.isascii()
+
+
+def test_a_null_name_on_update_is_a_type_error_not_a_server_error() -> None:
+    ds = new("nullname")
+    reply = put(ds["id"], {"name": None})
+    assert (reply.status, reply.body["code"]) == (400, 101)
+    assert reply.body["message"].startswith("Field: name - Message: Input should be a valid string")
+
+
+def test_the_default_embedding_model_a_dataset_shows_can_be_sent_back() -> None:
+    ds = new("roundtrip")
+    assert put(ds["id"], {"embedding_model": ds["embedding_model"]}).status == 200
+    assert new("explicit", embedding_model=ds["embedding_model"])["embedding_model"] == ds["embedding_model"]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"), [({"chunk_method": "zzz"}, 101), ({"embedding_model_id": "nope@Nowhere"}, 102)]
+)
+def test_seed_update_cannot_store_what_the_current_api_calls_invalid(body: dict[str, Any], code: int) -> None:
+    dataset_id = create("seedvalid").body["data"]["id"]
+    reply = seed_put(dataset_id, body)
+    assert (reply.status, reply.body["code"]) == (400, code)

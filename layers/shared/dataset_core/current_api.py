@@ -32,8 +32,9 @@ def _uuid(raw: str) -> str:
     return normalized
 
 
-def _embedding_model(requested: str | None) -> str:
-    if requested is None:
+def embedding_model(requested: str | None) -> str:
+    """The model a dataset gets: the configured default, or one of the configured models."""
+    if requested is None or requested == settings().default_embedding_model:
         return settings().default_embedding_model
     if requested not in settings().embedding_models and not re.fullmatch(r"[0-9a-f]{32}", requested):
         raise UnsupportedModel(f"Unsupported model: {requested}")
@@ -55,7 +56,7 @@ def create(tenant_id: str, request: CreateDatasetRequest) -> CurrentDataset:
     fields = {
         "avatar": request.avatar,
         "description": request.description,
-        "embd_id": _embedding_model(request.embedding_model),
+        "embd_id": embedding_model(request.embedding_model),
         "permission": request.permission,
         "parser_id": request.chunk_method,
         "parser_config": _parser_config(request.chunk_method, request.parser_config),
@@ -167,7 +168,7 @@ def update(tenant_id: str, raw_id: str, request: UpdateDatasetRequest) -> Curren
     sent = request.model_fields_set
     if not sent:
         raise NothingToUpdate("no properties were modified")
-    embd_id = _embedding_model(request.embedding_model) if request.embedding_model is not None else None
+    embd_id = embedding_model(request.embedding_model) if request.embedding_model is not None else None
 
     def change(ds: Dataset) -> Dataset:
         for field in ("name", "avatar", "description", "permission", "language", "pagerank"):

@@ -12,12 +12,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .models import Dataset, http_date
+from .config import settings
+from .models import ChunkMethod, Dataset, http_date
 
-ChunkMethod = Literal[
-    "naive", "book", "email", "laws", "manual", "one", "paper", "picture", "presentation", "qa", "table", "tag",
-    "resume",
-]  # fmt: skip
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -165,6 +162,8 @@ def _check_embedding_model(value: str | None) -> str | None:
     if value is None:
         return None
     value = value.strip()
+    if value == settings().default_embedding_model:
+        return value  # what new datasets get must be accepted back as it is shown
     if len(value) == 32 and all(c in "0123456789abcdef" for c in value):
         return value  # a tenant model id, as RAGFlow accepts
     if "@" not in value:
@@ -196,7 +195,7 @@ class CreateDatasetRequest(_DatasetFields):
 class UpdateDatasetRequest(_DatasetFields):
     """Every field optional; only the fields sent are applied (``model_fields_set``)."""
 
-    name: Name | None = None
+    name: Name = ""  # a default only so the field may be left out: null is refused like any non-string
     permission: Literal["me", "team"] = "me"
     chunk_method: ChunkMethod = "naive"
     pagerank: int = Field(default=0, ge=0, le=100)

@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 DEFAULT_PARSER_CONFIG: dict[str, Any] = {"pages": [[1, 1000000]]}
 
 Permission = Literal["me", "team"]
+ChunkMethod = Literal[
+    "naive", "book", "email", "laws", "manual", "one", "paper", "picture", "presentation", "qa", "table", "tag",
+    "resume",
+]  # fmt: skip
 
 
 class Dataset(BaseModel):
@@ -82,7 +86,7 @@ class SeedUpdateRequest(BaseModel):
     description: str | None = Field(default=None, max_length=65535)
     permission: Permission | None = None
     language: str | None = Field(default=None, max_length=32)
-    chunk_method: str | None = Field(default=None, max_length=32)  # -> parser_id
+    chunk_method: ChunkMethod | None = None  # -> parser_id
     embedding_model_id: str | None = Field(default=None, max_length=255)  # -> embd_id
     photo: str | None = Field(default=None, max_length=65535)  # -> avatar
     layout_recognize: bool | None = None  # -> parser_config.layout_recognize

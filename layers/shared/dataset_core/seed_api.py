@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import datasets, storage
+from . import current_api, datasets, storage
 from .errors import DATA_ERROR, OPERATING_ERROR, DatasetNotFound, NothingToUpdate
 from .models import Dataset, SeedCreated, SeedCreateRequest, SeedDataset, SeedUpdateRequest
 from .names import seed_name
@@ -48,6 +48,7 @@ def update(tenant_id: str, raw_id: str, request: SeedUpdateRequest) -> SeedDatas
     if not sent:
         raise NothingToUpdate("Please input at least one parameter that you want to update!")
     name = seed_name(sent["name"]) if "name" in sent else None
+    embd_id = current_api.embedding_model(sent["embedding_model_id"]) if "embedding_model_id" in sent else None
 
     def change(ds: Dataset) -> Dataset:
         ds.name = name or ds.name
@@ -55,7 +56,7 @@ def update(tenant_id: str, raw_id: str, request: SeedUpdateRequest) -> SeedDatas
         ds.permission = sent.get("permission", ds.permission)
         ds.language = sent.get("language", ds.language)
         ds.parser_id = sent.get("chunk_method", ds.parser_id)
-        ds.embd_id = sent.get("embedding_model_id", ds.embd_id)
+        ds.embd_id = embd_id or ds.embd_id
         ds.avatar = sent.get("photo", ds.avatar)
         if "layout_recognize" in sent:
             ds.parser_config = {**ds.parser_config, "layout_recognize": sent["layout_recognize"]}
