@@ -192,10 +192,16 @@ class CreateDatasetRequest(_DatasetFields):
     name: Name
 
 
+def _without_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
 class UpdateDatasetRequest(_DatasetFields):
     """Every field optional; only the fields sent are applied (``model_fields_set``)."""
 
-    name: Name = ""  # a default only so the field may be left out: null is refused like any non-string
+    # Optional, yet null is refused like any non-string: the "" default only marks "not sent" and is
+    # kept out of the schema (it would break the field's own minLength there).
+    name: Name = Field(default="", json_schema_extra=_without_default)
     permission: Literal["me", "team"] = "me"
     chunk_method: ChunkMethod = "naive"
     pagerank: int = Field(default=0, ge=0, le=100)
