@@ -24,6 +24,8 @@ help:
 	@echo "make test   - every check: ruff, mypy, pytest, cfn-lint, checkov, sam validate --lint, sam build"
 	@echo "make fmt    - format and auto-fix"
 	@echo "make openapi - regenerate openapi.json from the handlers (tests/test_openapi.py checks it is current)"
+	@echo "make apikey ARGS=\"create --tenant acme --label ci\" - the API-key CLI (create/list/revoke; see README)"
+	@echo "make bench-local - requests per second and p50/p99 of the local API, 4 clients, list and create"
 
 $(VENV)/.installed: requirements/app.txt requirements/dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -84,3 +86,11 @@ sam-build: $(TOOLS)/.installed
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(SDK) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+.PHONY: apikey bench-local
+
+apikey: $(VENV)/.installed
+	@$(BIN)/python -m tools.apikeys $(ARGS)
+
+bench-local: $(VENV)/.installed
+	$(BIN)/python -m bench.bench_local_api

@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-from local_server import AUTH_MESSAGE, DEV_KEY, DEV_TENANT, LocalApi, cli, running, start
-from tools import local_gateway, local_lambda, template
+from local_server import AUTH_MESSAGE, DEV_KEY, DEV_TENANT, LocalApi, running, start
+from tools import apikeys, local_gateway, local_lambda, local_state, template
 
-AUTH_TTL = 2.0
+AUTH_TTL = 1.0
 SEED_KEYS = {
     "avatar",
     "chunk_num",
@@ -60,15 +60,16 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
 
 @pytest.fixture
 def tenant_key(api: LocalApi) -> tuple[str, str, str]:
-    """A key of a brand-new tenant, minted with the CLI while the local API runs: (key, key id, tenant)."""
+    """A key of a brand-new tenant, minted while the local API runs: (key, key id, tenant).
+
+    This is the CLI's own path (``tools.apikeys.run_local``: the running server carries the command out),
+    called in-process to save a second per test; ``test_apikeys_cli.py`` runs the CLI itself.
+    """
     tenant = uuid.uuid4().hex
-    result = cli("create", "--tenant", tenant, "--label", "e2e", state_dir=api.state_dir)
-    assert result.returncode == 0, result.stderr
-    key = re.search(r"api key\s+(ragflow-\S+)", result.stdout)
-    key_id = re.search(r"key id\s+(\S+)", result.stdout)
-    assert key is not None
-    assert key_id is not None
-    return key.group(1), key_id.group(1), tenant
+    made = apikeys.run_local(
+        local_state.StateDir(api.state_dir), {"action": "create", "tenant": tenant, "label": "e2e"}
+    )
+    return made["key"], made["key_id"], tenant
 
 
 # ---- the seed reference's calls ----------------------------------------------------------------------------
@@ -214,9 +215,8 @@ def test_a_revoked_key_is_refused_once_the_cache_ttl_has_passed(
     key, key_id, _ = tenant_key
     assert api.bearer("GET", "/api/v1/dataset", key).status == 200
     cached_at = time.monotonic()
-    revoked = cli("revoke", key_id, state_dir=api.state_dir)
-    assert revoked.returncode == 0, revoked.stderr
-    assert f"Revoked key {key_id}" in revoked.stdout
+    revoked = apikeys.run_local(local_state.StateDir(api.state_dir), {"action": "revoke", "key_id": key_id})
+    assert revoked["key"]["status"] == "revoked"
     if time.monotonic() - cached_at < AUTH_TTL - 0.3:
         # As on API Gateway, the cached Allow outlives the revocation until the TTL ends.
         assert api.bearer("GET", "/api/v1/dataset", key).status == 200
@@ -244,9 +244,12 @@ def test_a_revoked_key_is_refused_once_the_cache_ttl_has_passed(
     ],
 )
 @pytest.mark.parametrize("with_key", [False, True])
-def test_unknown_route_or_method_is_404_before_any_auth(api: LocalApi, method: str, path: str, with_key: bool) -> None:
+def test_unknown_route_or_method_is_404_before_any_auth(
+    api: LocalApi, tenant_key: tuple[str, str, str], method: str, path: str, with_key: bool
+) -> None:
+    """Even a valid key (fresh, so not in the authorizer's cache) is never looked at."""
     before = api.all_invocations()
-    reply = api.request(method, path, auth=f"Bearer {api.key}" if with_key else None)
+    reply = api.request(method, path, auth=f"Bearer {tenant_key[0]}" if with_key else None)
     assert reply.status == 404
     assert reply.body == {"code": 404, "message": f"Not Found: {path}", "data": None}
     assert reply.headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
@@ -332,7 +335,7 @@ def test_data_survives_restarts_and_kill_9_and_reset_empties_it(tmp_path: Path) 
     try:
         assert _names(second) == ["kept"]
         assert second.bearer("POST", "/api/v1/dataset", json_body={"dataset_name": "after-kill"}).status == 200
-        time.sleep(1.0)  # the saver's debounce is 0.2 s
+        time.sleep(0.6)  # the saver's debounce is 0.2 s
     finally:
         second.stop(signal.SIGKILL)
     snapshot = json.loads((state / "dynamodb.json").read_text())  # whole, never torn
