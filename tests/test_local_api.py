@@ -310,7 +310,7 @@ def test_no_api_key_is_ever_logged(api: LocalApi, tenant_key: tuple[str, str, st
     output = api.output()
     assert key not in output
     assert "y" * 40 not in output
-    assert output.count(DEV_KEY) == 2  # the banner's key and its curl hint, printed once at start
+    assert output.count(DEV_KEY) == 1  # printed once, at start
 
 
 # ---- state: restarts, kill -9, --reset ------------------------------------------------------------------------

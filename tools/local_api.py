@@ -325,14 +325,14 @@ def main(argv: list[str] | None = None) -> int:
     admin = None
     if store.saver is not None and len(str(state.socket)) < 100:  # AF_UNIX paths are short
         admin = _AdminServer(state.socket, store.saver.save_now, output)
-        threading.Thread(target=admin.serve_forever, name="admin", daemon=True).start()
+        threading.Thread(target=admin.serve_forever, args=(0.1,), name="admin", daemon=True).start()
 
     base = f"http://{HOST}:{server.server_address[1]}/api/v1"
     output.line("RAGFlow-compatible dataset API, running locally (Ctrl-C stops it; the data is kept)", always=True)
     output.line(f"  base URL  {base}", always=True)
     output.line(f"  API key   {key}", always=True)
     output.line(f"  storage   {store.where}", always=True)
-    output.line(f"  try       curl -H 'Authorization: Bearer {key}' {base}/dataset", always=True)
+    output.line(f"  try       curl -H 'Authorization: Bearer <API key>' {base}/dataset", always=True)
 
     signal.signal(signal.SIGTERM, _on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored (`cmd &`)
