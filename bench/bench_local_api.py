@@ -18,7 +18,6 @@ import json
 import math
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools import local_api
+
 BENCH_KEY = "ragflow-bench-local-api-00000000000000000000000"
 
 
@@ -55,27 +55,9 @@ class Phase:
 
 
 def start_local_api(state_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """A local API on a free loopback port, its key set to ours; returns the process and the port."""
-    env = {**os.environ, "RAGFLOW_API_KEY": BENCH_KEY}
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "tools.local_api", "--port", "0", "--quiet", "--state-dir", str(state_dir)],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        found = re.search(r"base URL\s+http://127\.0\.0\.1:(\d+)/", log.read_text(errors="replace"))
-        if found:
-            return process, int(found.group(1))
-        if process.poll() is not None:
-            raise SystemExit(f"the local API did not start:\n{log.read_text()}")
-        time.sleep(0.05)
-    process.kill()
-    raise SystemExit("the local API did not start within 60 s")
+    """A quiet local API on a free loopback port, its key set to ours; returns the process and the port."""
+    process, port, _ = local_api.spawn(state_dir, log, "--quiet", env={**os.environ, "RAGFLOW_API_KEY": BENCH_KEY})
+    return process, port
 
 
 def call(conn: http.client.HTTPConnection, method: str, path: str, key: str, body: object = None) -> int:

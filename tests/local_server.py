@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools import local_api
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_KEY = "ragflow-local-development-key-0000000000000"
 DEV_TENANT = "0f3c8a1e6d2b4f5a9c7e1b3d5f7a9c0e"
@@ -110,28 +112,11 @@ def _env(extra: dict[str, str] | None) -> dict[str, str]:
 def start(state_dir: Path, *args: str, env: dict[str, str] | None = None) -> LocalApi:
     """Start a local API on a free port and wait until it has printed its URL and key."""
     log = state_dir.parent / f"{state_dir.name}-{time.monotonic_ns()}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tools.local_api", "--port", "0", "--state-dir", str(state_dir), *args],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=_env(env),
-        )
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        text = log.read_text(errors="replace")
-        url = re.search(r"base URL\s+http://127\.0\.0\.1:(\d+)/api/v1", text)
-        key = re.search(r"API key\s+(ragflow-\S+)", text)
-        if url and key:
-            return LocalApi(process, int(url.group(1)), key.group(1), log, state_dir)
-        if process.poll() is not None:
-            raise AssertionError(f"the local API exited with {process.returncode}:\n{text}")
-        time.sleep(0.05)
-    process.kill()
-    process.wait()
-    raise AssertionError(f"the local API did not start within {START_TIMEOUT} s:\n{log.read_text()}")
+    try:
+        process, port, key = local_api.spawn(state_dir, log, *args, env=_env(env), timeout=START_TIMEOUT)
+    except RuntimeError as error:
+        raise AssertionError(str(error)) from None
+    return LocalApi(process, port, key, log, state_dir)
 
 
 @contextmanager

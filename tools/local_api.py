@@ -23,13 +23,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import socketserver
+import subprocess
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -360,6 +362,37 @@ def main(argv: list[str] | None = None) -> int:
 
 def _nothing() -> None:
     """Nothing to save: a real DynamoDB endpoint keeps its own data."""
+
+
+def spawn(
+    state_dir: Path, log: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 60
+) -> tuple[subprocess.Popen[bytes], int, str]:
+    """Start a local API as a subprocess on a free port and wait for its banner: (process, port, key).
+
+    For tests and benchmarks. Output goes to ``log``, a file, so a chatty server never blocks on a full pipe.
+    """
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - this interpreter, this module
+            [sys.executable, "-m", "tools.local_api", "--port", "0", "--state-dir", str(state_dir), *args],
+            cwd=template.ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=dict(os.environ if env is None else env),
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        url = re.search(r"base URL\s+http://127\.0\.0\.1:(\d+)/api/v1", text)
+        key = re.search(r"API key\s+(ragflow-\S+)", text)
+        if url and key:
+            return process, int(url.group(1)), key.group(1)
+        if process.poll() is not None:
+            raise RuntimeError(f"the local API exited with {process.returncode}:\n{text}")
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    raise RuntimeError(f"the local API did not start within {timeout:g} s:\n{log.read_text(errors='replace')}")
 
 
 if __name__ == "__main__":
