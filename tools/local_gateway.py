@@ -169,7 +169,7 @@ class Gateway:
         if found is None:
             return self.gateway_reply("MISSING_AUTHENTICATION_TOKEN", request)
         route, params = found
-        authorized = self._authorize(request, route)
+        authorized = self._authorize(request)
         if isinstance(authorized, Reply):
             return authorized
         event = self.proxy_event(request, route, params, authorized)
@@ -193,7 +193,7 @@ class Gateway:
     def method_arn(self, request: Request) -> str:
         return f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{self.stage}/{request.method}{request.raw_path}"
 
-    def _authorize(self, request: Request, route: template.Route) -> dict[str, Any] | Reply:
+    def _authorize(self, request: Request) -> dict[str, Any] | Reply:
         """The requestContext.authorizer for this request, or the gateway's refusal."""
         token = request.header(self.identity_header)
         if not token:
@@ -310,11 +310,13 @@ class Gateway:
         }
 
     def _forwarded_headers(self, request: Request) -> list[tuple[str, str]]:
+        """What API Gateway adds to the client's headers (it also sends CloudFront's, which have no local meaning)."""
         trace = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+        port = (request.header("Host") or "").rpartition(":")[2]
         return [
             ("X-Amzn-Trace-Id", trace),
             ("X-Forwarded-For", request.source_ip),
-            ("X-Forwarded-Port", "80"),
+            ("X-Forwarded-Port", port if port.isdigit() else "80"),
             ("X-Forwarded-Proto", "http"),
         ]
 
