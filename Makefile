@@ -26,6 +26,8 @@ help:
 	@echo "make openapi - regenerate openapi.json from the handlers (tests/test_openapi.py checks it is current)"
 	@echo "make apikey ARGS=\"create --tenant acme --label ci\" - the API-key CLI (create/list/revoke; see README)"
 	@echo "make bench-local - requests per second and p50/p99 of the local API, 4 clients, list and create"
+	@echo "make bench  - every benchmark of issue 6 (< 10 min), rewrites bench/REPORT.md and bench/list_latency.png"
+	@echo "make bench-smoke - the same code at tiny sizes (< 1 min), report under bench/.work/"
 
 $(VENV)/.installed: requirements/app.txt requirements/dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -94,3 +96,26 @@ apikey: $(VENV)/.installed
 
 bench-local: $(VENV)/.installed
 	$(BIN)/python -m bench.bench_local_api
+
+# Benchmarks (bench/REPORT.md): matplotlib and moto's server on top of the project venv, and a venv with only
+# the app's requirements on Python 3.13 (the Lambda runtime) for the cold starts; without a 3.13, 3.11 only.
+BENCH313 := bench/.venv313
+
+.PHONY: bench bench-smoke
+
+$(VENV)/.bench-installed: $(VENV)/.installed requirements/bench.txt
+	$(BIN)/python -m pip install $(PIP_QUIET) -r requirements/bench.txt 2> >(grep -v "is ignored: it is neither" >&2)
+	@touch $@
+
+$(BENCH313)/.installed: requirements/app.txt
+	@if [ -n "$(PY313)" ]; then \
+	  test -x $(BENCH313)/bin/python || $(PY313) -m venv $(BENCH313); \
+	  $(BENCH313)/bin/python -m pip install $(PIP_QUIET) -r requirements/app.txt 2> >(grep -v "is ignored: it is neither" >&2) \
+	  && touch $@; \
+	 else echo "no Python 3.13 here: cold starts are measured on the project venv's Python only"; fi
+
+bench: $(VENV)/.bench-installed $(TOOLS)/.installed $(BENCH313)/.installed
+	$(BIN)/python -m bench.run
+
+bench-smoke: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.run --smoke
