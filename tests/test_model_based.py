@@ -16,8 +16,10 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -43,6 +45,19 @@ SEED_NAMES = st.sampled_from(["kb", "Data", "x.y", "a-b_c", "q"]).flatmap(_case_
 CURRENT_NAMES = st.one_of(SEED_NAMES, st.sampled_from(["kb(1)", "KB(2)", "data(1)", "x.y(1)"]))
 """Also names shaped like RAGFlow's auto-renames, so ``kb(1)`` may exist before ``kb`` is taken again."""
 ORDERS = st.sampled_from(["create_time", "update_time"])
+
+
+def ragflow_duplicate_name(name: str, taken: set[str]) -> str:
+    """RAGFlow's ``api.db.services.duplicate_name`` for datasets, on a case-insensitive name query:
+    while the name is taken, count up a ``(n)`` at the end of its stem, keeping its suffix
+    (``x.y`` -> ``x(1).y``, ``kb(1)`` -> ``kb(2)``, and the first free number wins)."""
+    current = name
+    while current.lower() in taken:
+        path = PurePath(current)
+        match = re.fullmatch(r"(.*?)\((\d+)\)", path.stem)
+        main, counter = (match.group(1).rstrip(), int(match.group(2))) if match else (path.stem, 0)
+        current = f"{main}({counter + 1}){path.suffix}"
+    return current
 
 
 @dataclass
@@ -73,6 +88,9 @@ class DatasetMachine(RuleBasedStateMachine):
     def holder(self, tenant: str, name: str) -> str | None:
         """The id holding ``name`` (case-insensitively) in ``tenant``, if any."""
         return next((r.id for r in self.model[tenant].values() if r.name.lower() == name.lower()), None)
+
+    def taken(self, tenant: str) -> set[str]:
+        return {r.name.lower() for r in self.model[tenant].values()}
 
     def ordered(self, tenant: str, orderby: str, desc: bool) -> list[str]:
         """Ids in listing order: creation order is id order (time-ordered ids); ``update_time`` order is
@@ -122,16 +140,19 @@ class DatasetMachine(RuleBasedStateMachine):
 
     @rule(tenant=st.sampled_from(TENANTS), name=CURRENT_NAMES)
     def create_current(self, tenant: str, name: str) -> None:
-        """Current API: a taken name becomes ``name(n)``, n one more than the highest taken (RAGFlow)."""
-        expected = name
+        """Current API: a taken name is auto-renamed to a free one. Two rules are accepted here: ours today
+        (``name(n)``, n one more than the highest taken) and RAGFlow's ``duplicate_name`` (see
+        ``test_auto_rename_follows_ragflows_duplicate_name``); either way the new name was free."""
+        expected = {name}
         if self.holder(tenant, name) is not None:
             pattern = re.compile(re.escape(name.lower()) + r"\((\d+)\)")
             taken = [int(m.group(1)) for r in self.model[tenant].values() if (m := pattern.fullmatch(r.name.lower()))]
-            expected = f"{name}({max(taken, default=0) + 1})"
+            expected = {f"{name}({max(taken, default=0) + 1})", ragflow_duplicate_name(name, self.taken(tenant))}
         reply = self.send(tenant, "create_dataset", route_event("create_datasets", tenant=tenant, body={"name": name}))
-        assert (reply.status, reply.body["data"]["name"]) == (200, expected), reply.raw
-        assert self.holder(tenant, expected) is None
-        self.remember(tenant, reply.body["data"]["id"], expected)
+        assert reply.status == 200, reply.raw
+        assert reply.body["data"]["name"] in expected, (reply.body["data"]["name"], expected)
+        assert self.holder(tenant, reply.body["data"]["name"]) is None
+        self.remember(tenant, reply.body["data"]["id"], reply.body["data"]["name"])
 
     @rule(
         tenant=st.sampled_from(TENANTS), names=st.lists(st.tuples(st.booleans(), CURRENT_NAMES), min_size=2, max_size=6)
@@ -319,3 +340,22 @@ DatasetMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],  # the same reason: generation waits for moto
 )
 TestDatasetsAgainstTheModel = DatasetMachine.TestCase
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: current_api._next_free_name appends '(n)' after the whole name with n = highest taken + 1; "
+    "RAGFlow's duplicate_name keeps the suffix ('x.y' -> 'x(1).y'), counts up an existing '(n)' "
+    "('kb(1)' -> 'kb(2)') and takes the first free number; docs/COMPATIBILITY.md says 'as in RAGFlow'",
+)
+@pytest.mark.parametrize(
+    ("existing", "name"),
+    [(["x.y"], "x.y"), (["kb(1)"], "kb(1)"), (["kb", "kb(2)"], "kb")],
+    ids=["suffix-kept", "counter-counted-up", "first-free-number"],
+)
+def test_auto_rename_follows_ragflows_duplicate_name(existing: list[str], name: str, table: Any) -> None:
+    """§4: follow RAGFlow v0.27, whose create runs ``duplicate_name`` on a taken name."""
+    for taken in existing:
+        assert invoke("create_dataset", route_event("create_datasets", body={"name": taken})).status == 200
+    reply = invoke("create_dataset", route_event("create_datasets", body={"name": name}))
+    assert reply.body["data"]["name"] == ragflow_duplicate_name(name, {n.lower() for n in existing})
