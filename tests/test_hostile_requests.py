@@ -20,8 +20,19 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from conftest import TENANT_A, TENANT_B, Reply, create, invoke, route_event
-from dataset_core import storage
+from conftest import (
+    DEV_KEY,
+    TENANT_A,
+    TENANT_B,
+    LambdaContext,
+    Reply,
+    create,
+    function,
+    invoke,
+    load_event,
+    route_event,
+)
+from dataset_core import api_keys, storage
 from tools import template
 from tools.embedded_dynamodb import serialize_requests
 
@@ -65,6 +76,7 @@ def existing(_moto: None) -> Existing:
     global _baseline
     if _baseline is not None and scan() == _baseline[0]:
         return _baseline[1]
+    storage.reset_client()  # also drops any event handler a case registered on the client
     client = storage.client()
     if os.environ["TABLE_NAME"] in client.list_tables()["TableNames"]:
         client.delete_table(TableName=os.environ["TABLE_NAME"])
@@ -334,6 +346,7 @@ WRONG_FIELDS: list[tuple[str, BodyRoute, Any]] = [
             "name-empty": {"name": ""},
             "name-whitespace": {"name": "   "},
             "name-129-chars": {"name": "a" * 129},
+            "name-half-mebibyte": {"name": "a" * (MIB // 2)},
             "name-nul": {"name": "a\x00b"},
             "name-newline": {"name": "a\nb"},
             "name-escape-sequence": {"name": "\x1b[31mred"},
@@ -380,6 +393,7 @@ WRONG_FIELDS: list[tuple[str, BodyRoute, Any]] = [
             "pagerank-huge": {"pagerank": 10**30},
             "name-nul": {"name": "a\x00"},
             "name-null": {"name": None},
+            "name-half-mebibyte": {"name": "a" * (MIB // 2)},
             "tenant-smuggled": {"tenant_id": TENANT_B},
             "created-by-smuggled": {"created_by": TENANT_B},
             "id-smuggled": {"id": ABSENT},
@@ -861,3 +875,37 @@ def test_a_request_without_a_tenant_from_the_authorizer_is_401_401(
     else:
         event["requestContext"]["authorizer"] = context
     refused(function, event, 401, 401)
+
+
+# ---- the authorizer --------------------------------------------------------------------------------------
+
+HOSTILE_HEADERS = {
+    "nul-inside": DEV_KEY[:20] + "\x00" + DEV_KEY[20:],
+    "nul-after": DEV_KEY + "\x00",
+    "cyrillic-a-in-prefix": "r\u0430gflow-" + DEV_KEY.removeprefix("ragflow-"),
+    "fullwidth-digit-in-key": DEV_KEY[:-1] + "\uff10",
+    "upper-case-prefix": DEV_KEY.replace("ragflow-", "RAGFLOW-"),
+    "tab-after-bearer": "Bearer\t" + DEV_KEY,
+    "bearer-twice": "Bearer Bearer " + DEV_KEY,
+    "two-keys": DEV_KEY + "," + DEV_KEY,
+    "one-mebibyte": "Bearer ragflow-" + "a" * MIB,
+    "sql-injection": "Bearer ' OR 1=1 --",
+    "expression": "Bearer attribute_exists(pk)",
+    "sort-key": "APIKEY#" + "0" * 64,
+}
+
+
+@pytest.mark.parametrize("header", list(HOSTILE_HEADERS.values()), ids=list(HOSTILE_HEADERS))
+def test_the_authorizer_denies_hostile_headers_without_reading_the_table(header: str, existing: Existing) -> None:
+    """A header that is not exactly ``[Bearer ]ragflow-<32..128 URL-safe characters>`` is denied with the
+    bare ``Unauthorized`` API Gateway turns into its 401, before any DynamoDB call: lookalikes, NULs,
+    injected syntax and a mebibyte of key cost nothing and match no key."""
+    api_keys.create_key(TENANT_A, "dev", key=DEV_KEY)
+    calls: list[str] = []
+    storage.client().meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    event = load_event("authorizer_bearer") | {"authorizationToken": header}
+    with pytest.raises(Exception) as raised:  # noqa: PT011 - API Gateway needs exactly this bare Exception
+        function("authorizer").lambda_handler(event, LambdaContext(function_name="authorizer"))
+    storage.reset_client()
+    assert (type(raised.value), str(raised.value)) == (Exception, "Unauthorized")
+    assert calls == []
