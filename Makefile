@@ -54,7 +54,7 @@ $(CHECKOV)/.installed: requirements/checkov.txt
 	@touch $@
 
 run: $(VENV)/.installed
-	$(BIN)/python -m tools.local_api --port $(PORT)
+	$(BIN)/python -m tools.local_api --port $(PORT) $(ARGS)
 
 test: lint typecheck unit template-check
 
@@ -87,7 +87,7 @@ sam-build: $(TOOLS)/.installed
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam build --region us-east-1
 
 clean:
-	rm -rf $(VENV) $(TOOLS) $(SDK) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) $(SDK) $(CHECKOV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 .PHONY: apikey bench-local
 

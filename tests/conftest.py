@@ -186,7 +186,7 @@ def counter(client: Any, tenant: str) -> int:
 DEV_KEY = "ragflow-local-development-key-0000000000000"  # the key in events/authorizer_*.json
 
 
-# ---- no key in any log line of the whole run (DESIGN §2) --------------------------------------------------
+# ---- no key in any log line of the whole run --------------------------------------------------
 
 
 _lines: list[str] = []

@@ -1,7 +1,7 @@
 """Races between requests: names stay unique and counters exact, as DynamoDB transactions guarantee.
 
 Each thread drives its own import of the handler (one Lambda execution environment each), released
-together by a barrier. moto is made atomic per request (DESIGN §7) and no more, so a check-then-write
+together by a barrier. moto is made atomic per request and no more, so a check-then-write
 bug in our code would still let two creates through here.
 """
 

@@ -1,4 +1,4 @@
-"""The current RAGFlow API (``/api/v1/datasets``, DESIGN §4) through the handlers: RAGFlow v0.27's rules."""
+"""The current RAGFlow API (``/api/v1/datasets``) through the handlers: RAGFlow v0.27's rules."""
 
 from __future__ import annotations
 
@@ -252,7 +252,7 @@ def test_repeated_single_valued_query_parameters_are_refused(param: str, values:
     event["multiValueQueryStringParameters"] = {param: values}
     reply = invoke("list_datasets", event)
     assert (reply.status, reply.body["code"]) == (400, 101)
-    assert reply.body["message"].startswith(f"Field: {param} - ")
+    assert reply.body["message"].startswith(f"Field: {param} - Message: Given more than once")
 
 
 def test_total_datasets_comes_from_the_counter(table: Any) -> None:

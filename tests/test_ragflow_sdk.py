@@ -1,4 +1,4 @@
-"""The official ``ragflow-sdk`` client, unmodified, against the local API (DESIGN §4: it must work unchanged).
+"""The official ``ragflow-sdk`` client, unmodified, against the local API (it must work unchanged).
 
 The client lives in its own venv (``.venv-sdk``, ``make .venv-sdk/.installed``): 0.27.x requires Python 3.13,
 which the project's venv need not be. So each scenario of ``tests/sdk_client.py`` runs as a subprocess with

@@ -108,14 +108,16 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
 
 def test_the_three_seed_calls_are_there_as_the_reference_sends_them() -> None:
     commands = [command for command, _ in examples()]
-    assert len(commands) == 3
-    create, listing, delete = commands
+    assert len(commands) >= 3
+    create, listing, delete = commands[:3]
     for command in commands:
         assert f"-H 'Authorization: Bearer {DEV_KEY}'" in command
     assert "-X POST http://127.0.0.1:9380/api/v1/dataset " in create
     assert """-d '{"dataset_name": "kb1"}'""" in create
     assert re.search(r"curl -s http://127\.0\.0\.1:9380/api/v1/dataset -H", listing)
     assert re.search(r"-X DELETE http://127\.0\.0\.1:9380/api/v1/dataset/[0-9a-f]{32} ", delete)
+    current = [c for c in commands[3:] if "/api/v1/datasets" in c]
+    assert len(current) == len(commands) - 3, "after the seed calls come the current API's"
 
 
 def test_the_curl_examples_answer_what_the_readme_shows(api: LocalApi) -> None:

@@ -1,4 +1,4 @@
-"""The seed API (DESIGN §3) through the real handlers, fed the events/ files, on moto."""
+"""The seed API through the real handlers, fed the events/ files, on moto."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Operator CLI for API keys (DESIGN §2, §6): mint, list and revoke the keys of a tenant.
+"""Operator CLI for API keys : mint, list and revoke the keys of a tenant.
 
     python -m tools.apikeys [TARGET] create [--tenant T] [--label L] [--quiet]
     python -m tools.apikeys [TARGET] list --tenant T

@@ -1,4 +1,4 @@
-"""moto as an embedded DynamoDB that is as atomic as the real one, and no more (DESIGN §7).
+"""moto as an embedded DynamoDB that is as atomic as the real one, and no more.
 
 moto dispatches concurrent requests without a lock, so two ``TransactWriteItems`` can interleave inside
 moto and both pass their conditions. Real DynamoDB runs each request atomically. One lock around moto's

@@ -323,7 +323,12 @@ def main(argv: list[str] | None = None) -> int:
     key = _ensure_dev_key(output)
     if store.saver is not None:
         store.saver.save_now()
-    server = _Server(args.port, _build_gateway(args, output), store.saver.mark_dirty if store.saver else _nothing)
+    try:
+        server = _Server(args.port, _build_gateway(args, output), store.saver.mark_dirty if store.saver else _nothing)
+    except OSError as error:
+        if store.lock is not None:
+            store.lock.release()
+        raise SystemExit(f"cannot listen on {HOST}:{args.port}: {error.strerror}; choose another --port") from None
     admin = None
     if store.saver is not None and len(str(state.socket)) < 100:  # AF_UNIX paths are short
         admin = _AdminServer(state.socket, store.saver.save_now, output)
@@ -334,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     output.line(f"  base URL  {base}", always=True)
     output.line(f"  API key   {key}", always=True)
     output.line(f"  storage   {store.where}", always=True)
-    output.line(f"  try       curl -H 'Authorization: Bearer <API key>' {base}/dataset", always=True)
+    output.line(f"  try       curl -H 'Authorization: Bearer <API key>' {base}/datasets", always=True)
+    output.line(f"  docs      http://{HOST}:{server.server_address[1]}/docs", always=True)
 
     signal.signal(signal.SIGTERM, _on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored (`cmd &`)

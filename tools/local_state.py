@@ -145,7 +145,7 @@ def start_embedded(table_name: str = LOCAL_TABLE) -> Any:
     """Start moto in this process (every thread's boto3 calls go to it) with the template's table.
 
     Returns the ``mock_aws`` object; ``stop()`` it to end. Requests are serialized so that each is
-    atomic, as on DynamoDB (DESIGN §7); item answers skip moto's slow generic serializer and a
+    atomic, as on DynamoDB; item answers skip moto's slow generic serializer and a
     transaction backs up only the items it touches (``tools.embedded_dynamodb``).
     """
     serialize_requests()

@@ -6,7 +6,7 @@ app's schema: paths, parameters and request bodies come from the very route decl
 that validate requests, so the document cannot drift from the code. What Powertools cannot know is added
 here, and only here:
 
-* the §2 envelope (``Envelope``, ``Error``) and the error responses each route can give (400/401/404/409/
+* the error envelope (``Envelope``, ``Error``) and the error responses each route can give (400/401/404/409/
   413/415/429/500/503), in place of Powertools' 422, which this API never answers;
 * what ``data`` holds on success, from the response models of the shared layer (Powertools sees
   ``Response[str]``, since the handlers write the envelope themselves);
@@ -77,7 +77,7 @@ How this differs from RAGFlow: docs/COMPATIBILITY.md.
 _POWERTOOLS_ONLY = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 
 
-# ---- the §2 envelope -----------------------------------------------------------------------------------------
+# ---- the error envelope -----------------------------------------------------------------------------------------
 
 
 def _envelope_schemas() -> dict[str, Any]:
@@ -300,7 +300,7 @@ def _success_response(spec: _Success) -> dict[str, Any]:
 
 
 def _statuses(method: str, path: str) -> list[int]:
-    """The error statuses an operation can answer with (DESIGN §2), in the order of ``_ERRORS``."""
+    """The error statuses an operation can answer with, in the order of ``_ERRORS``."""
     applies = {400, 401, 429, 500, 503}
     if "{" in path or (method, path) in _FINDS:
         applies.add(404)

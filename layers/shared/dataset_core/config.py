@@ -28,7 +28,7 @@ DEFAULT_EMBEDDING_MODELS = ",".join(
 @dataclass(frozen=True, slots=True)
 class Settings:
     table_name: str
-    """The one DynamoDB table (DESIGN §5)."""
+    """The one DynamoDB table."""
     dynamodb_endpoint: str | None
     """Only set off AWS: the local API's embedded DynamoDB or another compatible endpoint."""
     default_embedding_model: str

@@ -1,4 +1,4 @@
-"""The current RAGFlow API (``/api/v1/datasets``, DESIGN §4): RAGFlow v0.27's rules over ``datasets``."""
+"""The current RAGFlow API (``/api/v1/datasets``): RAGFlow v0.27's rules over ``datasets``."""
 
 from __future__ import annotations
 
@@ -84,6 +84,9 @@ def get(tenant_id: str, raw_id: str) -> CurrentDataset:
     return CurrentDataset.of(datasets.get(tenant_id, dataset_id, missing=_lacks_permission(tenant_id, raw_id)))
 
 
+MAX_LIST_IDS = 100  # as RAGFlow v0.27
+
+
 @dataclass(frozen=True)
 class ListQuery:
     page: int = 1
@@ -133,6 +136,8 @@ def list_datasets(tenant_id: str, query: ListQuery) -> DatasetPage:
 def _filtered(tenant_id: str, query: ListQuery) -> list[Dataset]:
     """Exact lookups: by id, by name (case-insensitive, like RAGFlow's MySQL collation) or by ids."""
     if query.ids:
+        if len(query.ids) > MAX_LIST_IDS:
+            raise BadRequest(f"Field: ids - Message: List should have at most {MAX_LIST_IDS} items")
         wanted = [_uuid(i) for i in query.ids]
         if len(set(wanted)) != len(wanted):
             raise BadRequest("Duplicate ids in 'ids'")

@@ -30,6 +30,9 @@ Name = Annotated[
 ]
 LongText = Annotated[str, StringConstraints(max_length=65535)]
 _IMAGE_TYPES = ["image/jpeg", "image/png"]
+MAX_COUNT = 1_000_000_000
+"""Upper bound of counts RAGFlow leaves open: every number must stay storable (DynamoDB: 38 digits)."""
+PageNumber = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 MAX_PARSER_CONFIG_CHARS = 65535  # RAGFlow's limit; also keeps a dataset far below DynamoDB's 400 KB item cap
 
 
@@ -60,7 +63,7 @@ class RaptorConfig(_Strict):
     max_token: int = Field(default=512, ge=1, le=2048)
     clustering_threshold: float = Field(default=0.3, ge=0.0, le=1.0)
     max_cluster: int = Field(default=64, ge=1, le=1024)
-    random_seed: int = Field(default=0, ge=0)
+    random_seed: int = Field(default=0, ge=0, le=2**32 - 1)
     scope: Literal["file", "dataset"] = "file"
 
     @field_validator("max_token")
@@ -86,13 +89,15 @@ class ParserConfig(_Strict):
     tag_kb_ids: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default_factory=list, max_length=100)
     topn_tags: int = Field(default=1, ge=1, le=10)
     filename_embd_weight: float | None = Field(default=0.1, ge=0.0, le=1.0)
-    task_page_size: int | None = Field(default=None, ge=1)
-    pages: list[Annotated[list[int], Field(min_length=2, max_length=2)]] | None = Field(default=None, max_length=1000)
+    task_page_size: int | None = Field(default=None, ge=1, le=MAX_COUNT)
+    pages: list[Annotated[list[PageNumber], Field(min_length=2, max_length=2)]] | None = Field(
+        default=None, max_length=1000
+    )
     parent_child: ParentChildConfig = Field(default_factory=ParentChildConfig)
     children_delimiter: Annotated[str, StringConstraints(max_length=255)] = ""
     enable_children: bool = False
-    image_context_size: int = Field(default=0, ge=0)
-    table_context_size: int = Field(default=0, ge=0)
+    image_context_size: int = Field(default=0, ge=0, le=MAX_COUNT)
+    table_context_size: int = Field(default=0, ge=0, le=MAX_COUNT)
 
     @model_validator(mode="after")
     def _fits(self) -> ParserConfig:
@@ -217,7 +222,7 @@ class DeleteDatasetsRequest(_Strict):
 
 
 class CurrentDataset(BaseModel):
-    """The dataset as RAGFlow v0.27 returns it (notes §3.6), less the fields of features we do not have."""
+    """The dataset as RAGFlow v0.27 returns it , less the fields of features we do not have."""
 
     avatar: str | None
     chunk_count: int

@@ -38,7 +38,7 @@ def dataset_id(raw: str) -> str:
 def create(tenant_id: str, name: str, **fields: Any) -> Dataset:
     """Create a dataset named ``name`` (already validated); 409 if the tenant has the name already.
 
-    ``fields`` are further ``Dataset`` attributes; the rest take the defaults of DESIGN §3.
+    ``fields`` are further ``Dataset`` attributes; the rest take the seed API's documented defaults.
     """
     created = now_ms()
     ds = Dataset.model_validate(

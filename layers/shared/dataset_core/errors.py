@@ -1,4 +1,4 @@
-"""Domain errors and the one place that turns them into the §2 envelope.
+"""Domain errors and the one place that turns them into the error envelope.
 
 The layer raises these; ``dataset_core.http`` is the only code that catches them and writes a response.
 Each error knows its HTTP status, its RAGFlow ``code`` and its message, so a route never builds an error
@@ -23,7 +23,7 @@ AUTH_MESSAGE = "Authentication error: API key is invalid or missing."
 
 
 class ApiError(Exception):
-    """An error the client caused or must know about, with its place in the §2 table."""
+    """An error the client caused or must know about, with its place in the README's table of errors."""
 
     status: int = 400
     code: int = ARGUMENT_ERROR
@@ -74,7 +74,7 @@ class QuotaExceeded(ApiError):
 
 
 class DatasetNotFound(ApiError):
-    """Absent, or owned by another tenant: the two are indistinguishable by design (§2)."""
+    """Absent, or owned by another tenant: the two are indistinguishable by design."""
 
     status = 404
 
@@ -121,6 +121,18 @@ class StorageUnavailable(ApiError):
 
     def __init__(self) -> None:
         super().__init__("The database is temporarily unavailable, nothing was changed; please retry later")
+
+
+class PartiallyDeleted(StorageUnavailable):
+    """A bulk delete spans several transactions; DynamoDB failed after some of them had committed."""
+
+    def __init__(self, deleted: int, requested: int) -> None:
+        ApiError.__init__(
+            self,
+            f"The database became unavailable during the delete: {deleted} of {requested} datasets were "
+            "deleted; please retry to delete the rest",
+            extra={"data": {"success_count": deleted}},
+        )
 
 
 def internal_error_body(request_id: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""HTTP glue shared by every route handler: the resolver, the §2 envelope, and the Lambda entry point.
+"""HTTP glue shared by every route handler: the resolver, the error envelope, and the Lambda entry point.
 
 This is the one place where errors become responses. Checks that must happen before Powertools parses
 anything (body size, content type, body encoding) run in ``_precheck``; validation errors from Powertools
@@ -16,8 +16,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.compat import is_scalar_field
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
@@ -34,6 +36,8 @@ from .errors import (
 )
 from .observability import logger, metrics, tracer
 
+MULTI_VALUED_QUERY = {"ids"}
+"""Query parameters a client may repeat (``?ids=a&ids=b``); any other repeat is refused."""
 MALFORMED_JSON = "Malformed JSON syntax: Missing commas/brackets or invalid encoding"
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
@@ -67,7 +71,7 @@ def error_response(error: ApiError) -> Response[str]:
 
 
 def create_app() -> APIGatewayRestResolver:
-    """A resolver with request validation on and every error mapped to the §2 envelope."""
+    """A resolver with request validation on and every error mapped to the error envelope."""
     app = APIGatewayRestResolver(enable_validation=True, serializer=dumps)
 
     def invalid(error: RequestValidationError) -> Response[str]:
@@ -83,23 +87,21 @@ def create_app() -> APIGatewayRestResolver:
     app.use([_strict_query])
     app.exception_handler(ApiError)(error_response)
     app.exception_handler(RequestValidationError)(invalid)
+    app.exception_handler(RequestUnsupportedContentType)(
+        lambda _: error_response(UnsupportedMediaType(str(app.current_event.headers.get("content-type"))))
+    )
     app.exception_handler(Exception)(unexpected)
     app.not_found(not_found)
     return app
 
 
 def _strict_query(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[str]:
-    """Refuse query parameters a route does not declare, and repeats of single-valued ones.
-
-    Powertools ignores both; RAGFlow's strict models refuse unknown ones, and a repeated ``offset``
-    whose last value silently wins is a bug in the client the client should hear about.
-    """
-    declared = {param.alias: param for param in app.context["_route"].dependant.query_params}
+    """Refuse query parameters a route does not declare (Powertools ignores them; RAGFlow's strict
+    models refuse them)."""
+    declared = {param.alias for param in app.context["_route"].dependant.query_params}
     for name, values in (app.current_event.multi_value_query_string_parameters or {}).items():
         if name not in declared:
             raise BadRequest(f"Field: {name} - Message: Extra inputs are not permitted - Value: {values[-1][:128]}")
-        if len(values) > 1 and is_scalar_field(declared[name]):
-            raise BadRequest(f"Field: {name} - Message: Given more than once - Value: {values[:4]}")
     return next_middleware(app)
 
 
@@ -133,8 +135,11 @@ def _precheck(event: dict[str, Any]) -> dict[str, Any]:
     for name, values in (event.get("multiValueQueryStringParameters") or {}).items():
         if not _encodable(name, *values):
             raise BadRequest(f"Invalid query parameter encoding: {name.encode('utf-8', 'replace')[:64]!r}")
+        if len(values) > 1 and name not in MULTI_VALUED_QUERY:  # the last one would silently win
+            raise BadRequest(f"Field: {name} - Message: Given more than once - Value: {values[:4]}")
     if not _encodable(*(event.get("pathParameters") or {}).values()):
         raise BadRequest("Invalid path encoding")
+    event = dict(event)
     body = event.get("body")
     if body is None or body == "":
         if event.get("httpMethod") in {"POST", "PUT", "PATCH"}:
@@ -147,13 +152,17 @@ def _precheck(event: dict[str, Any]) -> dict[str, Any]:
         _require_json(event)
     try:
         text = raw.decode("utf-8")
-        payload = json.loads(text)
+        payload = json.loads(text, parse_constant=_no_constants)
         json.dumps(payload, ensure_ascii=False).encode("utf-8")  # "\ud800" escapes decode to lone surrogates
     except (ValueError, RecursionError):  # invalid UTF-8 or JSON, lone surrogates, absurd nesting
         raise BadRequest(MALFORMED_JSON) from None
     if not isinstance(payload, dict):
         raise BadRequest(f"Invalid request payload: expected object, got {_JSON_TYPES.get(type(payload), 'null')}")
     return {**event, "body": text, "isBase64Encoded": False}
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python's parser would take NaN and Infinity
 
 
 def _encodable(*texts: str) -> bool:

@@ -78,7 +78,7 @@ class SeedCreateRequest(BaseModel):
 
 
 class SeedUpdateRequest(BaseModel):
-    """The fields RAGFlow's PUT /dataset/{id} took, each with its column (DESIGN §3)."""
+    """The fields RAGFlow's PUT /dataset/{id} took, each with the column it sets."""
 
     model_config = ConfigDict(strict=True, extra="forbid")
 

@@ -16,7 +16,7 @@ _LITERAL_LOCK_MAX_BYTES = 1000
 
 
 def seed_name(raw: str) -> str:
-    """Apply the seed API's name rules (DESIGN §3) and return the name to store."""
+    """Apply the seed API's name rules (README, limits) and return the name to store."""
     name = raw.strip()
     if not name:
         raise InvalidName("Empty dataset name")

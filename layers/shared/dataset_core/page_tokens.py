@@ -1,4 +1,4 @@
-"""Opaque cursor tokens for ``GET /datasets`` (beyond RAGFlow, DESIGN §5).
+"""Opaque cursor tokens for ``GET /datasets`` (beyond RAGFlow).
 
 A token names the last dataset of a page, the order it was listed in and the tenant it belongs to,
 signed with HMAC-SHA256. Cursor paging then costs O(page) whatever the depth. A token from another

@@ -1,4 +1,4 @@
-"""The seed API (``/api/v1/dataset``, DESIGN §3): its words, codes and shapes over ``datasets``."""
+"""The seed API (``/api/v1/dataset``): its words, codes and shapes over ``datasets``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The only module that talks to DynamoDB (DESIGN §5).
+"""The only module that talks to DynamoDB.
 
 Item layout, one table:
 
@@ -15,14 +15,16 @@ and its client is created once per execution environment with the SDK's standard
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from .config import settings
-from .errors import ApiError, DuplicateName, QuotaExceeded, StorageUnavailable
+from .errors import ApiError, DuplicateName, PartiallyDeleted, QuotaExceeded, StorageUnavailable
 from .names import name_lock_key
 
 if TYPE_CHECKING:  # pydantic stays out of the authorizer's cold start: models load on first dataset read
@@ -30,6 +32,15 @@ if TYPE_CHECKING:  # pydantic stays out of the authorizer's cold start: models l
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
     from .models import Dataset
+
+# The worst case of one call - every attempt timing out, plus standard mode's backoff of at most
+# 1 s + 2 s between them - must end well inside the functions' 15 s timeout, so that a client whose
+# DynamoDB stops answering hears 503/105 from us, not a gateway timeout.
+MAX_ATTEMPTS = 3
+CONNECT_TIMEOUT = 1
+READ_TIMEOUT = 2
+CONFLICT_RETRIES = 3
+"""Extra tries of a transaction DynamoDB cancelled only for a conflict with another transaction."""
 
 UPDATE_TIME_INDEX = "by_update_time"
 DATASET_PREFIX = "DATASET#"
@@ -50,7 +61,11 @@ def client() -> DynamoDBClient:
                 _client = boto3.client(
                     "dynamodb",
                     endpoint_url=settings().dynamodb_endpoint,
-                    config=Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5),
+                    config=Config(
+                        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+                        connect_timeout=CONNECT_TIMEOUT,
+                        read_timeout=READ_TIMEOUT,
+                    ),
                 )
     return _client
 
@@ -173,6 +188,30 @@ class ConditionFailedError(Exception):
     """A write's condition no longer held: someone else changed the item first."""
 
 
+def _transact(items: list[TransactWriteItemTypeDef], reasons: Mapping[int, ApiError] | None = None) -> None:
+    """One ``TransactWriteItems``, retried a few times if DynamoDB cancelled it *only* because another
+    transaction touched one of its items at that moment (``TransactionConflict``: every create of a
+    tenant touches its counter). The SDK's retry modes do not retry cancelled transactions."""
+    from botocore.exceptions import ClientError
+
+    for attempt in range(CONFLICT_RETRIES + 1):
+        try:
+            with _Translate(reasons):
+                client().transact_write_items(TransactItems=items)
+            return
+        except StorageUnavailable as unavailable:
+            cause = unavailable.__cause__
+            codes = (
+                {r.get("Code") for r in cause.response.get("CancellationReasons", [])}
+                if isinstance(cause, ClientError)
+                else set()
+            )
+            conflict = "TransactionConflict" in codes and codes <= {"None", "TransactionConflict"}
+            if not conflict or attempt == CONFLICT_RETRIES:
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * 2**attempt)  # noqa: S311 - jitter, not a secret
+
+
 def _is_transient(exc: Any) -> bool:
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
     code = exc.response.get("Error", {}).get("Code", "")
@@ -196,34 +235,34 @@ def _is_transient(exc: Any) -> bool:
 def create_dataset(ds: Dataset, quota: int) -> None:
     """Store a new dataset, its name lock and the incremented counter in one transaction."""
     pk = tenant_pk(ds.tenant_id)
-    with _Translate({1: DuplicateName(ds.name), 2: QuotaExceeded(quota)}):
-        client().transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": settings().table_name,
-                        "Item": _dataset_item(ds),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": settings().table_name,
-                        "Item": _item({"pk": pk, "sk": name_lock_key(ds.name), "dataset_id": ds.id}),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": settings().table_name,
-                        "Key": _item({"pk": pk, "sk": META_SK}),
-                        "UpdateExpression": "ADD dataset_count :one",
-                        "ConditionExpression": "attribute_not_exists(dataset_count) OR dataset_count < :quota",
-                        "ExpressionAttributeValues": _item({":one": 1, ":quota": quota}),
-                    }
-                },
-            ]
-        )
+    _transact(
+        [
+            {
+                "Put": {
+                    "TableName": settings().table_name,
+                    "Item": _dataset_item(ds),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": settings().table_name,
+                    "Item": _item({"pk": pk, "sk": name_lock_key(ds.name), "dataset_id": ds.id}),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": settings().table_name,
+                    "Key": _item({"pk": pk, "sk": META_SK}),
+                    "UpdateExpression": "ADD dataset_count :one",
+                    "ConditionExpression": "attribute_not_exists(dataset_count) OR dataset_count < :quota",
+                    "ExpressionAttributeValues": _item({":one": 1, ":quota": quota}),
+                }
+            },
+        ],
+        {1: DuplicateName(ds.name), 2: QuotaExceeded(quota)},
+    )
 
 
 def get_dataset(tenant_id: str, dataset_id: str) -> Dataset | None:
@@ -274,8 +313,7 @@ def update_dataset(old: Dataset, new: Dataset) -> bool:
             },
         ]
     try:
-        with _Translate({1: DuplicateName(new.name)}):
-            client().transact_write_items(TransactItems=items)
+        _transact(items, {1: DuplicateName(new.name)})
     except ConditionFailedError:
         return False
     return True
@@ -343,10 +381,13 @@ def delete_datasets(datasets: list[Dataset]) -> int:
             }
         )
         try:
-            with _Translate():
-                client().transact_write_items(TransactItems=items)
+            _transact(items)
         except ConditionFailedError:
             continue
+        except StorageUnavailable as unavailable:
+            if deleted:  # earlier chunks are gone: say so, rather than "nothing was changed"
+                raise PartiallyDeleted(deleted, len(datasets)) from unavailable
+            raise
         deleted += len(chunk)
     return deleted
 
@@ -471,27 +512,24 @@ def apikey_pk(digest: str) -> str:
 
 def put_api_key(*, digest: str, tenant_id: str, key_id: str, label: str, created_at: int) -> None:
     record = {"tenant_id": tenant_id, "key_id": key_id, "label": label, "created_at": created_at, "status": "active"}
-    with _Translate():
-        client().transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": settings().table_name,
-                        "Item": _item({"pk": apikey_pk(digest), "sk": "APIKEY", **record}),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": settings().table_name,
-                        "Item": _item(
-                            {"pk": tenant_pk(tenant_id), "sk": f"APIKEY#{key_id}", "digest": digest, **record}
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-            ]
-        )
+    _transact(
+        [
+            {
+                "Put": {
+                    "TableName": settings().table_name,
+                    "Item": _item({"pk": apikey_pk(digest), "sk": "APIKEY", **record}),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": settings().table_name,
+                    "Item": _item({"pk": tenant_pk(tenant_id), "sk": f"APIKEY#{key_id}", "digest": digest, **record}),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+    )
 
 
 def get_api_key(digest: str) -> dict[str, Any] | None:
@@ -541,28 +579,27 @@ def find_api_key(key_id: str) -> dict[str, Any] | None:
 
 def revoke_api_key(tenant_id: str, key_id: str, digest: str) -> None:
     status = {":revoked": "revoked"}
-    with _Translate():
-        client().transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": settings().table_name,
-                        "Key": _item({"pk": apikey_pk(digest), "sk": "APIKEY"}),
-                        "UpdateExpression": "SET #s = :revoked",
-                        "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": _item(status),
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": settings().table_name,
-                        "Key": _item({"pk": tenant_pk(tenant_id), "sk": f"APIKEY#{key_id}"}),
-                        "UpdateExpression": "SET #s = :revoked",
-                        "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": _item(status),
-                    }
-                },
-            ]
-        )
+    _transact(
+        [
+            {
+                "Update": {
+                    "TableName": settings().table_name,
+                    "Key": _item({"pk": apikey_pk(digest), "sk": "APIKEY"}),
+                    "UpdateExpression": "SET #s = :revoked",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": _item(status),
+                }
+            },
+            {
+                "Update": {
+                    "TableName": settings().table_name,
+                    "Key": _item({"pk": tenant_pk(tenant_id), "sk": f"APIKEY#{key_id}"}),
+                    "UpdateExpression": "SET #s = :revoked",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": _item(status),
+                }
+            },
+        ]
+    )
