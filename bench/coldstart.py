@@ -16,6 +16,7 @@ import contextlib
 import copy
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -448,12 +449,91 @@ def measure(smoke: bool) -> dict[str, Any]:
                     ladder[label].append(runner.run(py, "create_dataset", job))
             results["ladder"] = ladder
 
+            whatif_python = VENV313 if VENV313.exists() else py
+            progress(f"cold start what-ifs ({', '.join(WHATIF)}) on {whatif_python.parent.parent.name}")
+            results["whatif"] = measure_whatif(runner, jobs, whatif_python, runs, scratch)
             results["quota"] = measure_quota(runner, jobs, fn_dirs, quota_runs, smoke)
         finally:
             results["xray_datagrams"] = sink.datagrams
             sink.close()
             shutil.rmtree(scratch, ignore_errors=True)
     return results
+
+
+WHATIF_FUNCTIONS = ["authorizer", "create_dataset"]
+WHATIF = ["as is", "no .pyc", "no Tracer", "Tracer botocore only"]
+_TRACER_LINE = re.compile(r"^tracer = Tracer\((?P<args>.*)\)$", re.MULTILINE)
+_NO_TRACER = """
+class _NoTracer:
+    \"\"\"bench what-if: no Tracer (its decorators pass through, annotations go nowhere).\"\"\"
+
+    def capture_lambda_handler(self, lambda_handler=None, **_):
+        return lambda_handler if lambda_handler is not None else (lambda f: f)
+
+    def capture_method(self, method=None, **_):
+        return method if method is not None else (lambda f: f)
+
+    def put_annotation(self, *_, **__):
+        return None
+
+    def put_metadata(self, *_, **__):
+        return None
+
+
+tracer = _NoTracer()"""
+
+
+def variant_tree(kind: str, scratch: Path) -> tuple[Path, Path] | str:
+    """A copy of the shared layer and the functions (no ``__pycache__``), changed only as ``kind`` says:
+    (layer folder, functions folder), or why the change cannot be made to today's code."""
+    root = scratch / ("variant-" + re.sub(r"\W+", "-", kind))
+    no_cache = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(LAYER, root / "layer", ignore=no_cache, dirs_exist_ok=True)
+    shutil.copytree(ROOT / "functions", root / "functions", ignore=no_cache, dirs_exist_ok=True)
+    observability = root / "layer" / "dataset_core" / "observability.py"
+    text = observability.read_text()
+    if kind in {"no Tracer", "Tracer botocore only"}:
+        if not _TRACER_LINE.search(text):
+            return "dataset_core/observability.py no longer has a `tracer = Tracer(...)` line"
+        if kind == "no Tracer":
+            text = _TRACER_LINE.sub(lambda _: _NO_TRACER, text)
+        else:
+            text = _TRACER_LINE.sub(lambda m: f"tracer = Tracer({m['args']}, patch_modules=('botocore',))", text)
+        observability.write_text(text)
+    return root / "layer", root / "functions"
+
+
+def measure_whatif(runner: Runner, jobs: Jobs, python: Path, runs: int, scratch: Path) -> dict[str, Any]:
+    """The handler from copies of the code changed one way each, and the floor, side by side."""
+    trees: dict[str, tuple[Path, Path]] = {}
+    skipped: dict[str, str] = {}
+    for kind in WHATIF:
+        tree = variant_tree(kind, scratch)
+        if isinstance(tree, str):
+            skipped[kind] = tree
+        else:
+            trees[kind] = tree
+    results: dict[str, dict[str, list[dict[str, Any]]]] = {
+        f: {k: [] for k in [*trees, "floor"]} for f in WHATIF_FUNCTIONS
+    }
+    for round_no in range(1 + runs):  # round 0 warms the page cache and writes the .pyc files it may
+        for function in WHATIF_FUNCTIONS:
+            order = [*trees, "floor"]
+            order = order[round_no % len(order) :] + order[: round_no % len(order)]
+            for kind in order:
+                if kind == "floor":
+                    job = jobs.job(function, "floor", ROOT / "functions" / function)
+                    result = runner.run(python, function, job)
+                else:
+                    layer, functions = trees[kind]
+                    job = jobs.job(function, "handler", functions / function)
+                    env = {"PYTHONPATH": str(layer)}
+                    if kind == "no .pyc":
+                        env["PYTHONDONTWRITEBYTECODE"] = "1"
+                    result = runner.run(python, function, job, env_extra=env)
+                if round_no > 0:
+                    results[function][kind].append(result)
+    return {"python": _version(python), "runs": runs, "skipped": skipped, "functions": results}
 
 
 QUOTA_PLAN = {"authorizer": [128, 256, 512], "get_dataset": [256, 512, 1024], "create_dataset": [256, 512, 1024]}

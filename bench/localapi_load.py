@@ -51,7 +51,7 @@ def throughput(smoke: bool) -> dict[str, Any]:
         loader: Any = importlib.import_module("bench.bench_local_api")
     except ImportError as error:
         return {"skipped": f"bench/bench_local_api.py is not available ({error})"}
-    requests, seconds = (20, 2.0) if smoke else (400, 8.0)
+    requests, seconds = (20, 2.0) if smoke else (300, 6.0)
     out: dict[str, Any] = {"requests_cap": requests, "seconds_cap": seconds, "phases": []}
     with tempfile.TemporaryDirectory(prefix="bench-local-", dir=WORK) as scratch:
         process, port = loader.start_local_api(Path(scratch) / "state", Path(scratch) / "local_api.log")
@@ -143,7 +143,7 @@ def start_local_api(
 def nagle_experiment(smoke: bool) -> dict[str, Any]:
     """GET /datasets/{id} with one keep-alive client, the local API as committed and with TCP_NODELAY."""
     loader: Any = importlib.import_module("bench.bench_local_api")
-    requests = 20 if smoke else 200
+    requests = 20 if smoke else 100
     out: dict[str, Any] = {}
     for nodelay in (False, True):
         with tempfile.TemporaryDirectory(prefix="nagle-", dir=WORK) as tmp:

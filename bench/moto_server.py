@@ -65,27 +65,21 @@ class CountingApp:
         return [payload]
 
 
-FAST_READS = {"Query", "GetItem", "BatchGetItem", "Scan"}
-
-
-def fast_read_replies() -> None:
-    """Serialise read replies with ``json.dumps``: moto's shape-driven serializer spends ~1.5 ms per
-    returned dataset item, which would make a 1000-item page take seconds. The body is the same JSON
-    (DynamoDB's wire format is JSON of exactly these dicts); ``BENCH_MOTO_EXACT=1`` turns this off."""
+def speed_ups() -> None:
+    """The local API's two moto speed-ups (``tools.embedded_dynamodb``, checked equal to moto's own
+    behaviour by ``tests/test_embedded_dynamodb.py``): item answers serialised with ``json.dumps`` (moto's
+    generic serializer spends ~1.5 ms per returned dataset) and transactions that back up the items they
+    touch instead of deep-copying the table (which makes each create slower than the last: past ~400
+    creates one takes longer than the shared layer's 2-s read timeout). Both rely on requests being
+    serialised, which ``CountingApp`` does. ``BENCH_MOTO_EXACT=1`` leaves moto as it is."""
     import os
-
-    from moto.dynamodb.responses import DynamoResult
 
     if os.environ.get("BENCH_MOTO_EXACT") == "1":
         return
-    original = DynamoResult.execute_result
+    from tools.embedded_dynamodb import cheap_transactions, fast_item_responses
 
-    def execute_result(self: DynamoResult, context: Any) -> Any:
-        if context.operation_model.name in FAST_READS and isinstance(self.result, dict):
-            return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(self.result)
-        return original(self, context)
-
-    setattr(DynamoResult, "execute_result", execute_result)  # noqa: B010 - patching a class
+    fast_item_responses()
+    cheap_transactions()
 
 
 def serve() -> None:
@@ -95,7 +89,7 @@ def serve() -> None:
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    fast_read_replies()
+    speed_ups()
     app = CountingApp(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     print(f"PORT {server.server_address[1]}", flush=True)

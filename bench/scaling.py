@@ -3,8 +3,9 @@
 
 The real ``list_datasets`` handler runs in this process against moto's server in another process (so
 the DynamoDB work happens elsewhere, over HTTP, as on AWS). Every request is split into the time spent
-inside DynamoDB calls (send to parsed reply) and the rest (our code: routing, validation, deserialising,
-serialising), with the number of calls, the items DynamoDB read and the read units that costs.
+waiting for DynamoDB (request sent to reply received) and the rest (our code: routing, validation,
+botocore's parsing of the reply, deserialising, serialising), with the number of calls, the items
+DynamoDB read and the read units that costs.
 
 moto answers a Query in time proportional to the number of items in the whole *table* (it sorts and
 filters them all), whatever the partition, ``Limit`` or ``ExclusiveStartKey``; DynamoDB reads only the
@@ -18,7 +19,9 @@ judged on what does not depend on moto: round trips, items read, read units, our
 from __future__ import annotations
 
 import argparse
+import gc
 import os
+import secrets
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -78,6 +81,7 @@ class Probe:
         self._params: dict[str, Any] = {}
         client.meta.events.register("before-call.dynamodb", self._before_call)
         client.meta.events.register("before-send.dynamodb", self._before_send)
+        client.meta.events.register("before-parse.dynamodb", self._before_parse)
         client.meta.events.register("after-call.dynamodb", self._after_call)
 
     def _before_call(self, params: dict[str, Any], **_: Any) -> None:
@@ -90,8 +94,10 @@ class Probe:
         self._started = time.perf_counter()
         self.calls += 1
 
-    def _after_call(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
+    def _before_parse(self, **_: Any) -> None:
         self.ddb_ms += (time.perf_counter() - self._started) * 1000
+
+    def _after_call(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
         self.items += len(parsed.get("Items", [])) + (1 if "Item" in parsed else 0)
         self.units += capacity.call_units(str(model.name), self._params, parsed, 0).read
 
@@ -127,6 +133,7 @@ class Lister:
         return Sample(total, p.ddb_ms, total - p.ddb_ms, p.calls, p.items, p.units, status)
 
     def point(self, label: str, tenant: str, *, size: int, depth: int, query: dict[str, str], runs: int) -> Point:
+        gc.collect()  # garbage of the set-up (ids read, seeding) is not this point's
         started = time.perf_counter()
         point = Point(label, size, depth, [self.sample(tenant, query) for _ in range(runs)])
         progress(f"  {label}, {size} datasets, depth {depth}: {runs} runs in {time.perf_counter() - started:.1f} s")
@@ -171,11 +178,75 @@ def moto_floor(db: MotoServer, tenant: str, table: str, runs: int) -> float:
     return median(times)
 
 
+def _use(db: MotoServer, lister: Lister, size: int) -> None:
+    """Point the shared layer at ``size``'s table (a new client) and drop that client's first request."""
+    seed.use_endpoint(db.endpoint, table_of(size))
+    lister.rebind()
+    lister.sample(tenant_of(size), {"page_size": str(PAGE_SIZE)})
+
+
+def _first_pages(db: MotoServer, lister: Lister, sizes: list[int], runs: int) -> tuple[list[Point], dict[int, float]]:
+    """The first page at every size, sizes side by side round after round (drift hits them all alike)."""
+    floors = {}
+    for size in sizes:
+        _use(db, lister, size)
+        floors[size] = moto_floor(db, tenant_of(size), table_of(size), runs)
+    samples: dict[int, list[Sample]] = {size: [] for size in sizes}
+    started = time.perf_counter()
+    for _ in range(runs):
+        for size in sizes:
+            _use(db, lister, size)
+            samples[size].append(lister.sample(tenant_of(size), {"page_size": str(PAGE_SIZE)}))
+    progress(f"  first page, sizes {sizes} interleaved: {runs} rounds in {time.perf_counter() - started:.1f} s")
+    return [Point("first page", size, 0, samples[size]) for size in sizes], floors
+
+
+def deepest_full_page(size: int) -> int:
+    """Pages before the last page that is full (the very last one may hold a single dataset)."""
+    return size // PAGE_SIZE - 1
+
+
+def _deep_pages(db: MotoServer, lister: Lister, sizes: list[int], runs: int) -> list[Point]:
+    """Each tenant's deepest full page by cursor and by offset (the largest's offset one: see ``_depths``)."""
+    points = []
+    for size in sizes:
+        tenant = tenant_of(size)
+        _use(db, lister, size)
+        depth = deepest_full_page(size)
+        token = cursor_token(tenant, seed.dataset_ids(tenant, size), depth)
+        query = _token_query(token)
+        points.append(lister.point("deep page, cursor", tenant, size=size, depth=depth, query=query, runs=runs))
+        if size != sizes[-1]:
+            query = {"page": str(depth + 1), "page_size": str(PAGE_SIZE)}
+            points.append(lister.point("deep page, offset", tenant, size=size, depth=depth, query=query, runs=runs))
+    return points
+
+
+def _depths(
+    db: MotoServer, lister: Lister, size: int, *, depths: list[int], pages: list[int], runs: int, deep_runs: int
+) -> tuple[list[Point], str]:
+    """Cursor pages ``depths`` pages deep, and offset pages ``pages`` (plus the deepest full one)."""
+    tenant = tenant_of(size)
+    _use(db, lister, size)
+    newest = seed.dataset_ids(tenant, size)
+    token_check = _check_tokens(lister, tenant, newest)
+    points = []
+    for depth in depths:
+        query = _token_query(cursor_token(tenant, newest, depth))
+        points.append(lister.point("cursor depth", tenant, size=size, depth=depth, query=query, runs=runs))
+    last_page = deepest_full_page(size) + 1
+    for page in sorted({*pages, last_page}):
+        query = {"page": str(page), "page_size": str(PAGE_SIZE)}
+        label = "deep page, offset" if page == last_page else "offset depth"
+        n = runs if page <= 10 else deep_runs
+        points.append(lister.point(label, tenant, size=size, depth=page - 1, query=query, runs=n))
+    return points, token_check
+
+
 def measure(smoke: bool) -> dict[str, Any]:
     sizes = [100, 300] if smoke else [100, 1000, 3000, 10_000]
     runs = 2 if smoke else 7
     deep_runs = 1 if smoke else 3
-    largest = sizes[-1]
     depths = [1, 3] if smoke else [1, 10, 100]
     pages = [1, 2, 5] if smoke else [1, 10, 100]
     out: dict[str, Any] = {"sizes": sizes, "page_size": PAGE_SIZE, "runs": runs, "deep_runs": deep_runs}
@@ -188,43 +259,14 @@ def measure(smoke: bool) -> dict[str, Any]:
             seed.seed_datasets(tenant_of(size), size, prefix="s")
         out["seed_s"] = time.perf_counter() - started
         progress(f"scaling: seeded {sum(sizes)} datasets in {out['seed_s']:.0f} s, one table per size; measuring")
+        gc.collect()  # the seeding's garbage is not the requests'
         lister = Lister()
-        points: list[Point] = []
-        floors: dict[int, float] = {}
-        for size in sizes:
-            tenant = tenant_of(size)
-            seed.use_endpoint(db.endpoint, table_of(size))
-            lister.rebind()
-            lister.sample(tenant, {"page_size": "30"})  # the client's first-request work out of the way
-            floors[size] = moto_floor(db, tenant, table_of(size), runs)
-            first = {"page_size": str(PAGE_SIZE)}
-            points.append(lister.point("first page", tenant, size=size, depth=0, query=first, runs=runs))
-            newest = seed.dataset_ids(tenant, size)
-            last_depth = (size - 1) // PAGE_SIZE
-            token = cursor_token(tenant, newest, last_depth)
-            points.append(
-                lister.point(
-                    "last page, cursor", tenant, size=size, depth=last_depth, query=_token_query(token), runs=deep_runs
-                )
-            )
-            if size != largest:  # the largest tenant's last offset page is measured with the depth series
-                query = {"page": str(last_depth + 1), "page_size": str(PAGE_SIZE)}
-                points.append(
-                    lister.point("last page, offset", tenant, size=size, depth=last_depth, query=query, runs=deep_runs)
-                )
-        tenant = tenant_of(largest)
-        newest = seed.dataset_ids(tenant, largest)
-        out["token_check"] = _check_tokens(lister, tenant, newest)
-        for depth in depths:
-            token = cursor_token(tenant, newest, depth)
-            query = _token_query(token)
-            points.append(lister.point("cursor depth", tenant, size=largest, depth=depth, query=query, runs=runs))
-        last_page = (largest - 1) // PAGE_SIZE + 1
-        for page in sorted({*pages, last_page}):
-            query = {"page": str(page), "page_size": str(PAGE_SIZE)}
-            label = "last page, offset" if page == last_page else "offset depth"
-            n = runs if page <= 10 else deep_runs
-            points.append(lister.point(label, tenant, size=largest, depth=page - 1, query=query, runs=n))
+        points, floors = _first_pages(db, lister, sizes, runs)
+        points += _deep_pages(db, lister, sizes, deep_runs)
+        deep, out["token_check"] = _depths(
+            db, lister, sizes[-1], depths=depths, pages=pages, runs=runs, deep_runs=deep_runs
+        )
+        points += deep
         out["moto_floor_ms"] = {str(k): v for k, v in floors.items()}
         out["points"] = [p.summary() for p in points]
         out["samples"] = [
@@ -255,6 +297,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"  # in-process, outside Lambda
+    os.environ["PAGE_TOKEN_SECRET"] = secrets.token_hex(16)  # one secret across table switches
     WORK.mkdir(parents=True, exist_ok=True)
     write_json(args.out, measure(args.smoke))
 
