@@ -105,7 +105,9 @@ def test_duplicate_names_are_auto_renamed_like_ragflow() -> None:
     assert new("dup")["name"] == "dup(1)"
     assert new("Dup")["name"] == "Dup(2)"
     assert new("  Dup ")["name"] == "Dup(3)"
-    assert new("Dup(1)")["name"] == "Dup(1)(1)"
+    assert new("Dup(1)")["name"] == "Dup(4)"  # the counter is counted up to the first free number
+    assert new("notes.v2")["name"] == "notes.v2"
+    assert new("notes.v2")["name"] == "notes(1).v2"  # the suffix stays at the end
 
 
 def test_names_are_stripped() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 from . import datasets, page_tokens, storage
@@ -52,7 +53,7 @@ def _parser_config(chunk_method: str, given: Any) -> dict[str, Any]:
 
 
 def create(tenant_id: str, request: CreateDatasetRequest) -> CurrentDataset:
-    """Create; a taken name becomes ``name(1)``, ``name(2)`` ... as RAGFlow does."""
+    """Create; a taken name is renamed as RAGFlow's ``duplicate_name`` does (``kb`` -> ``kb(1)``)."""
     fields = {
         "avatar": request.avatar,
         "description": request.description,
@@ -66,14 +67,28 @@ def create(tenant_id: str, request: CreateDatasetRequest) -> CurrentDataset:
         try:
             return CurrentDataset.of(datasets.create(tenant_id, name, **fields))
         except DuplicateName:
-            name = _next_free_name(tenant_id, request.name)
+            stem, _, _ = _split_name(name)
+            name = free_name(name, set(storage.names_with_prefix(tenant_id, stem)))
     raise DuplicateName(name)  # others kept taking each free name first; very unlikely, and safe to retry
 
 
-def _next_free_name(tenant_id: str, name: str) -> str:
-    pattern = re.compile(re.escape(name.lower()) + r"\((\d+)\)")
-    taken = [int(m.group(1)) for n in storage.names_with_prefix(tenant_id, name) if (m := pattern.fullmatch(n))]
-    return f"{name}({max(taken, default=0) + 1})"
+def _split_name(name: str) -> tuple[str, int, str]:
+    """``"kb(2).pdf"`` -> ``("kb", 2, ".pdf")``: RAGFlow's stem, counter and suffix of a name."""
+    ext = PurePosixPath(name).suffix
+    stem = name[: len(name) - len(ext)]
+    counter = re.search(r"\(([0-9]+)\)$", stem)
+    if counter is None:
+        return stem, 0, ext
+    return stem[: counter.start()], int(counter.group(1)), ext
+
+
+def free_name(name: str, taken: set[str]) -> str:
+    """RAGFlow's ``duplicate_name``: while the name is taken (case-insensitively), count its ``(n)`` up,
+    keeping a suffix in place: ``x.y`` -> ``x(1).y``, ``kb(1)`` -> ``kb(2)``."""
+    while name.lower() in taken:
+        stem, counter, ext = _split_name(name)
+        name = f"{stem}({counter + 1}){ext}"
+    return name
 
 
 # ---- read ---------------------------------------------------------------------------------------------------
