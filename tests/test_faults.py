@@ -411,11 +411,6 @@ def test_a_cancelled_transaction_without_a_failed_condition_answers_503_changing
     assert scan() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a TransactionConflict is not retried: botocore's standard mode does not retry "
-    "TransactionCanceledException and storage._Translate maps it straight to StorageUnavailable (503)",
-)
 def test_a_transaction_conflict_that_clears_at_once_does_not_fail_the_create(
     faults: FaultInjector, world: World
 ) -> None:
@@ -507,11 +502,6 @@ def test_a_batch_read_whose_keys_stay_unprocessed_answers_503(faults: FaultInjec
     assert scan() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a bulk delete of more than 49 datasets is several transactions; when a later one fails, the "
-    "earlier ones stay applied but the 503 says 'nothing was changed'",
-)
 def test_a_bulk_delete_that_fails_midway_does_not_claim_nothing_changed(faults: FaultInjector, world: World) -> None:
     """``storage.delete_datasets`` deletes 49 datasets per transaction. Fail the second transaction of a
     60-dataset delete: each chunk is consistent, but then either nothing may have been deleted, or the
@@ -617,11 +607,6 @@ def _function_timeouts() -> dict[str, int]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: storage.client() allows 5 attempts x (connect 2 s + read 5 s) = 35 s for one call, but the "
-    "functions time out after 10 s: a DynamoDB that stops answering gets the client a gateway 5xx, not 503/105",
-)
 def test_persistent_read_timeouts_exhaust_the_retries_before_the_function_times_out(table: Any) -> None:
     """A timeout is retried like any transient fault; if all attempts cannot fit in the function's
     timeout, Lambda kills the handler mid-retry and the client never gets the §2 503. Worst case of one
@@ -644,11 +629,6 @@ def _worst_case_backoff(self: ExponentialBackoff, *args: Any, **kwargs: Any) -> 
     backoff._random = lambda: 1.0  # botocore's jitter factor at its maximum
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: standard-mode backoff for throttling is rand(0,1) x min(1 s x 2**i, 20 s): up to 1+2+4+8 = 15 s "
-    "of sleep for one call with 5 attempts, over the functions' 10 s timeout",
-)
 def test_persistent_throttling_exhausts_the_retries_before_the_function_times_out(
     faults: FaultInjector, monkeypatch: pytest.MonkeyPatch
 ) -> None:

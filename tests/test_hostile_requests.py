@@ -290,12 +290,6 @@ def test_a_body_without_any_headers_is_415_101(route: BodyRoute, existing: Exist
     refused(route.function, event, 415, 101)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: media types are case-insensitive (RFC 9110 8.3.1); http._require_json accepts "
-    "'Application/JSON', but Powertools' _get_body compares case-sensitively, raises "
-    "RequestUnsupportedContentType, which create_app() does not map: 500",
-)
 @pytest.mark.parametrize("route", BODY_ROUTES, ids=_route_id)
 def test_a_json_content_type_in_upper_case_is_accepted(route: BodyRoute, existing: Existing) -> None:
     """``Application/JSON; charset=UTF-8`` is ``application/json``: the request is served like any other."""
@@ -442,12 +436,6 @@ UNSTORABLE_NUMBERS = {
 ``ValidationException``, which reaches the client as 500 (or as 503 if the error looks transient)."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: current_models.ParserConfig bounds neither task_page_size, image_context_size, "
-    "table_context_size, pages nor RaptorConfig.random_seed from above; DynamoDB cannot store such "
-    "numbers, so the request fails in storage (moto: 503 or stored; AWS: ValidationException -> 500)",
-)
 @pytest.mark.parametrize("number", list(UNSTORABLE_NUMBERS.values()), ids=list(UNSTORABLE_NUMBERS))
 @pytest.mark.parametrize(
     "parser_config",
@@ -699,11 +687,6 @@ LOOKALIKE_IDS: dict[str, Callable[[str], str]] = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ids.normalize_id relies on uuid.UUID(), whose int(hex, 16) accepts a sign, surrounding "
-    "whitespace and any Unicode decimal digit: '\uff10...' or '+...' resolves to the dataset '0...'",
-)
 @pytest.mark.parametrize("spelling", list(LOOKALIKE_IDS.values()), ids=list(LOOKALIKE_IDS))
 @pytest.mark.parametrize("route", ["seed-get", "current-get"])
 def test_a_lookalike_spelling_of_a_real_id_is_400_101(
@@ -802,11 +785,6 @@ def test_a_name_filter_matching_nothing_of_the_callers_is_404_102(name: str, exi
     assert existing.theirs not in reply.raw
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: list_datasets' 'ids' query parameter has no upper bound; RAGFlow v0.27 allows at most 100 "
-    "(reference notes 3.5) — 1000 ids cost 10 BatchGetItem round trips per request",
-)
 def test_more_than_one_hundred_ids_in_a_list_query_is_400_101(existing: Existing) -> None:
     refused("list_datasets", _list("current", {"ids": [",".join(f"{n:032x}" for n in range(101))]}), 400, 101)
 

@@ -342,12 +342,6 @@ DatasetMachine.TestCase.settings = settings(
 TestDatasetsAgainstTheModel = DatasetMachine.TestCase
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: current_api._next_free_name appends '(n)' after the whole name with n = highest taken + 1; "
-    "RAGFlow's duplicate_name keeps the suffix ('x.y' -> 'x(1).y'), counts up an existing '(n)' "
-    "('kb(1)' -> 'kb(2)') and takes the first free number; docs/COMPATIBILITY.md says 'as in RAGFlow'",
-)
 @pytest.mark.parametrize(
     ("existing", "name"),
     [(["x.y"], "x.y"), (["kb(1)"], "kb(1)"), (["kb", "kb(2)"], "kb")],

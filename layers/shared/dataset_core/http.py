@@ -181,11 +181,17 @@ def _b64(body: str) -> bytes:
         raise BadRequest(MALFORMED_JSON) from None
 
 
-def _require_json(event: Mapping[str, Any]) -> None:
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    content_type = str(headers.get("content-type") or "")
+def _require_json(event: dict[str, Any]) -> None:
+    """415 unless the body is declared JSON; the declared type is then handed on in canonical case
+    (media types are case-insensitive, the parser behind us compares them as written)."""
+    headers = event.get("headers") or {}
+    name = next((k for k in headers if k.lower() == "content-type"), "Content-Type")
+    content_type = str(headers.get(name) or "")
     if content_type.split(";", maxsplit=1)[0].strip().lower() != "application/json":
         raise UnsupportedMediaType(content_type or "nothing")
+    event["headers"] = {**headers, name: "application/json"}
+    multi = {k: v for k, v in (event.get("multiValueHeaders") or {}).items() if k.lower() != "content-type"}
+    event["multiValueHeaders"] = {**multi, name: ["application/json"]}
 
 
 def _proxy_response(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
