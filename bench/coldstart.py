@@ -536,7 +536,7 @@ def measure_whatif(runner: Runner, jobs: Jobs, python: Path, runs: int, scratch:
     return {"python": _version(python), "runs": runs, "skipped": skipped, "functions": results}
 
 
-QUOTA_PLAN = {"authorizer": [128, 256, 512], "get_dataset": [256, 512, 1024], "create_dataset": [256, 512, 1024]}
+QUOTA_PLAN = {"authorizer": [256, 512], "get_dataset": [256, 512, 1024], "create_dataset": [256, 512, 1024]}
 QUOTA_PLAN_SMOKE = {"get_dataset": [512]}
 
 
