@@ -37,7 +37,7 @@ MAX_PARSER_CONFIG_CHARS = 65535  # RAGFlow's limit; also keeps a dataset far bel
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid", defer_build=True)
 
 
 # ---- parser_config -----------------------------------------------------------------------------------------
@@ -222,7 +222,9 @@ class DeleteDatasetsRequest(_Strict):
 
 
 class CurrentDataset(BaseModel):
-    """The dataset as RAGFlow v0.27 returns it , less the fields of features we do not have."""
+    """The dataset as RAGFlow v0.27 returns it, less the fields of features we do not have."""
+
+    model_config = ConfigDict(defer_build=True)  # every model is built on first use, in the function using it
 
     avatar: str | None
     chunk_count: int

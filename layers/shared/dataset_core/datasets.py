@@ -55,7 +55,7 @@ def create(tenant_id: str, name: str, **fields: Any) -> Dataset:
         }
     )
     storage.create_dataset(ds, settings().dataset_quota)
-    metrics.add_metric(name="DatasetsCreated", unit=MetricUnit.Count, value=1)
+    metrics().add_metric(name="DatasetsCreated", unit=MetricUnit.Count, value=1)
     return ds
 
 
@@ -86,7 +86,7 @@ def delete(tenant_id: str, dataset_id: str, *, missing: ApiError) -> None:
     for _ in range(5):
         ds = get(tenant_id, dataset_id, missing=missing)
         if storage.delete_datasets([ds]) == 1:
-            metrics.add_metric(name="DatasetsDeleted", unit=MetricUnit.Count, value=1)
+            metrics().add_metric(name="DatasetsDeleted", unit=MetricUnit.Count, value=1)
             return
     raise missing  # still changing under us after several tries: someone else deleted or keeps renaming it
 

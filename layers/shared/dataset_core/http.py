@@ -207,13 +207,13 @@ def lambda_handler_for(app: APIGatewayRestResolver) -> Callable[[dict[str, Any],
     """The Lambda entry point of one function: observability around ``app``, errors in our envelope."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-    @tracer.capture_lambda_handler
-    @metrics.log_metrics
+    @tracer().capture_lambda_handler
+    @metrics().log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         tenant = (event.get("requestContext", {}).get("authorizer") or {}).get("tenant_id")
         if tenant:
             logger.append_keys(tenant_id=tenant)
-            tracer.put_annotation("tenant_id", str(tenant))
+            tracer().put_annotation("tenant_id", str(tenant))
         try:
             event = _precheck(event)
         except ApiError as error:

@@ -23,7 +23,7 @@ ChunkMethod = Literal[
 class Dataset(BaseModel):
     """One dataset as stored; ``version`` grows with every write and guards against lost updates."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     id: str
     tenant_id: str
@@ -59,7 +59,7 @@ def http_date(epoch_ms: int) -> str:
 class SeedCreateRequest(BaseModel):
     """``{"dataset_name": ...}``; RAGFlow's own client of the time sent ``{"name": ...}``, so both work."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid", defer_build=True)
 
     dataset_name: str | None = None
     name: str | None = None
@@ -80,7 +80,7 @@ class SeedCreateRequest(BaseModel):
 class SeedUpdateRequest(BaseModel):
     """The fields RAGFlow's PUT /dataset/{id} took, each with the column it sets."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid", defer_build=True)
 
     name: str | None = None
     description: str | None = Field(default=None, max_length=65535)
@@ -93,6 +93,8 @@ class SeedUpdateRequest(BaseModel):
 
 
 class SeedCreated(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     dataset_name: str
     dataset_id: str
     id: str
@@ -100,6 +102,8 @@ class SeedCreated(BaseModel):
 
 class SeedDataset(BaseModel):
     """Exactly the 21 keys of the seed reference's list example."""
+
+    model_config = ConfigDict(defer_build=True)
 
     avatar: str | None
     chunk_num: int

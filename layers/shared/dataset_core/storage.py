@@ -459,26 +459,29 @@ def list_datasets(
 
     wanted = skip + limit + 1  # one more than the page tells whether another page follows
     query["Limit"] = min(wanted + (1 if meta_in_band else 0), 1000)
-    found: list[Dataset] = []
+    page: list[Dataset] = []
+    seen = 0  # datasets read so far, skipped ones included (they are counted, never parsed)
     total: int | None = None
-    while len(found) < wanted:
+    while seen < wanted:
         with _Translate():
             response = client().query(**query)
         for item in response.get("Items", []):
             if item["sk"]["S"] == META_SK:
                 total = int(item["dataset_count"]["N"])
-            else:
-                found.append(_dataset(item))
+                continue
+            if skip <= seen < skip + limit:
+                page.append(_dataset(item))
+            seen += 1
         last_key = response.get("LastEvaluatedKey")
         if not last_key or not response.get("Items"):  # moto omits the key on an exact fit; AWS may not
             break
         query["ExclusiveStartKey"] = last_key
+        query["Limit"] = min(wanted - seen, 1000)  # only what is still needed
     if meta_in_band and total is None:
         total = 0  # no counter item yet: the tenant never created a dataset
     if with_total and total is None:
         total = dataset_count(tenant_id)
-    page = found[skip : skip + limit]
-    return Listing(page, total, more=len(found) > skip + limit)
+    return Listing(page, total, more=seen > skip + limit)
 
 
 def dataset_count(tenant_id: str) -> int:
