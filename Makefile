@@ -85,6 +85,8 @@ openapi: $(VENV)/.installed
 
 sam-build: $(TOOLS)/.installed
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam build --region us-east-1
+	@ls .aws-sam/build/SharedLayer/python/dataset_core/__pycache__/storage.cpython-313.pyc > /dev/null \
+	  || { echo "sam build: the shared layer has no Python 3.13 bytecode"; exit 1; }
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(SDK) $(CHECKOV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
