@@ -242,6 +242,10 @@ def _steps(run: dict[str, Any]) -> dict[str, float]:
     return {name: float(ms) for name, ms in run.get("steps", [])}
 
 
+def _signed(ms: float) -> str:
+    return "±0" if round(ms) == 0 else f"{ms:+.0f}".replace("-", "−")
+
+
 def _whatif(r: Report, data: dict[str, Any]) -> dict[str, dict[str, float]]:
     """The what-if table; returns {variant: {function: ms saved against "as is"}}."""
     whatif = data.get("whatif")
@@ -279,7 +283,7 @@ def _whatif(r: Report, data: dict[str, Any]) -> dict[str, dict[str, float]]:
             ms = _med(good, "total_ms")
             row += [
                 f"{ms:.0f} ({spread([x['total_ms'] for x in good])})",
-                f"{ms - base[function]:+.0f}",
+                _signed(ms - base[function]),
                 f"{ms / floor[function]:.2f}×",
             ]
             saved.setdefault(kind, {})[function] = base[function] - ms
@@ -326,9 +330,9 @@ def _ladder(r: Report, data: dict[str, Any], whatif: dict[str, dict[str, float]]
             (
                 best,
                 "Drop the Tracer (measured on the real handlers, §1 what-if; cold start change): "
-                + ", ".join(f"{f} {-v:+.0f} ms" for f, v in no_tracer.items())
+                + ", ".join(f"{f} {_signed(-v)} ms" for f, v in no_tracer.items())
                 + "; or keep it but patch botocore only: "
-                + ", ".join(f"{f} {-v:+.0f} ms" for f, v in slim_tracer.items())
+                + ", ".join(f"{f} {_signed(-v)} ms" for f, v in slim_tracer.items())
                 + ". Without it botocore is no longer imported at init by X-Ray's patch but by the first request, "
                 "so part of the import-time saving moves, not vanishes"
                 + ". It costs the X-Ray SDK import and `patch_all` (which imports and patches `requests`, "
@@ -601,7 +605,8 @@ def scaling(r: Report, plot_path: Path) -> None:
     r.add(
         "The real `list_datasets` handler, in-process, against moto's server in another process; one table per "
         "tenant size, seeded with batch writes of consistent items (dataset, name lock, counter). Each request "
-        "is split into time inside DynamoDB calls and the rest (**our code**), with the calls made, the items "
+        "is split into time waiting for DynamoDB (request sent to reply received) and the rest (**our code**, "
+        "botocore's parsing of the reply included: it is CPU in the function), with the calls made, the items "
         "DynamoDB read and their read units. **moto answers a Query in time proportional to every item of the "
         "table**, whatever `Limit` or `ExclusiveStartKey` (the *moto floor* column: a bare boto3 Query with "
         "the handler's parameters); DynamoDB reads only the page. So moto's end-to-end figures grow with the "
