@@ -462,10 +462,14 @@ def measure(smoke: bool) -> dict[str, Any]:
 
 WHATIF_FUNCTIONS = ["authorizer", "create_dataset"]
 WHATIF = ["as is", "no .pyc", "no Tracer", "Tracer botocore only"]
-_TRACER_LINE = re.compile(r"^tracer = Tracer\((?P<args>.*)\)$", re.MULTILINE)
+_TRACER_CALL = re.compile(r"(?<![\w.])Tracer\(")
 _NO_TRACER = """
+
 class _NoTracer:
     \"\"\"bench what-if: no Tracer (its decorators pass through, annotations go nowhere).\"\"\"
+
+    def __init__(self, *_, **__):
+        pass
 
     def capture_lambda_handler(self, lambda_handler=None, **_):
         return lambda_handler if lambda_handler is not None else (lambda f: f)
@@ -478,9 +482,33 @@ class _NoTracer:
 
     def put_metadata(self, *_, **__):
         return None
+"""
 
 
-tracer = _NoTracer()"""
+def _without_tracer(text: str) -> str | None:
+    """``observability.py`` with every ``Tracer(...)`` built as a pass-through stub, or None if none is."""
+    lines = text.splitlines()
+    if not any(_TRACER_CALL.search(line) and not line.lstrip().startswith(("from ", "import ")) for line in lines):
+        return None
+    last_import = max(i for i, line in enumerate(lines) if line.startswith(("from ", "import ")))
+    body = [
+        line if line.lstrip().startswith(("from ", "import ")) else _TRACER_CALL.sub("_NoTracer(", line)
+        for line in lines
+    ]
+    return "\n".join([*body[: last_import + 1], _NO_TRACER, *body[last_import + 1 :]]) + "\n"
+
+
+def _botocore_only(text: str) -> str | None:
+    """``observability.py`` with its Tracer patching botocore only, or None if it already does."""
+    if "patch_modules" in text or not _TRACER_CALL.search(text):
+        return None
+    lines = [
+        line
+        if line.lstrip().startswith(("from ", "import "))
+        else _TRACER_CALL.sub("Tracer(patch_modules=('botocore',), ", line)
+        for line in text.splitlines()
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def variant_tree(kind: str, scratch: Path) -> tuple[Path, Path] | str:
@@ -491,15 +519,16 @@ def variant_tree(kind: str, scratch: Path) -> tuple[Path, Path] | str:
     shutil.copytree(LAYER, root / "layer", ignore=no_cache, dirs_exist_ok=True)
     shutil.copytree(ROOT / "functions", root / "functions", ignore=no_cache, dirs_exist_ok=True)
     observability = root / "layer" / "dataset_core" / "observability.py"
-    text = observability.read_text()
-    if kind in {"no Tracer", "Tracer botocore only"}:
-        if not _TRACER_LINE.search(text):
-            return "dataset_core/observability.py no longer has a `tracer = Tracer(...)` line"
-        if kind == "no Tracer":
-            text = _TRACER_LINE.sub(lambda _: _NO_TRACER, text)
-        else:
-            text = _TRACER_LINE.sub(lambda m: f"tracer = Tracer({m['args']}, patch_modules=('botocore',))", text)
-        observability.write_text(text)
+    if kind == "no Tracer":
+        changed = _without_tracer(observability.read_text())
+        if changed is None:
+            return "dataset_core/observability.py builds no Tracer"
+        observability.write_text(changed)
+    elif kind == "Tracer botocore only":
+        changed = _botocore_only(observability.read_text())
+        if changed is None:
+            return "the code's Tracer already patches botocore only (or there is none)"
+        observability.write_text(changed)
     return root / "layer", root / "functions"
 
 

@@ -331,13 +331,17 @@ def _ladder(r: Report, data: dict[str, Any], whatif: dict[str, dict[str, float]]
                 best,
                 "Drop the Tracer (measured on the real handlers, §1 what-if; cold start change): "
                 + ", ".join(f"{f} {_signed(-v)} ms" for f, v in no_tracer.items())
-                + "; or keep it but patch botocore only: "
-                + ", ".join(f"{f} {_signed(-v)} ms" for f, v in slim_tracer.items())
+                + (
+                    "; or keep it but patch botocore only: "
+                    + ", ".join(f"{f} {_signed(-v)} ms" for f, v in slim_tracer.items())
+                    if slim_tracer
+                    else ""
+                )
                 + ". Without it botocore is no longer imported at init by X-Ray's patch but by the first request, "
                 "so part of the import-time saving moves, not vanishes"
                 + ". It costs the X-Ray SDK import and `patch_all` (which imports and patches `requests`, "
-                "`httplib`, `sqlite3`...) plus segments on every request. The authorizer pays it too, though it "
-                "traces nothing: it imports `dataset_core.observability` for its logger.",
+                "`httplib`, `sqlite3`... unless it patches botocore only) plus a segment per request and per "
+                "DynamoDB call.",
             )
         )
     if no_pyc:
