@@ -15,6 +15,7 @@ spaces is another cache entry for the same valid key).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import importlib
 import json
@@ -173,6 +174,46 @@ def nagle_experiment(smoke: bool) -> dict[str, Any]:
     return out
 
 
+def saver_experiment(smoke: bool) -> dict[str, Any]:
+    """create with 4 clients: the embedded database (state file saved as it changes) against a DynamoDB
+    endpoint (moto's server: no state file), each after the same warm-up of creates."""
+    loader: Any = importlib.import_module("bench.bench_local_api")
+    requests, seconds = (20, 2.0) if smoke else (300, 6.0)
+    out: dict[str, Any] = {}
+    for where in ("embedded", "endpoint"):
+        with contextlib.ExitStack() as stack:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="saver-", dir=WORK)))
+            extra: list[str] = []
+            if where == "endpoint":
+                db = stack.enter_context(MotoServer(table="bench-local-saver"))
+                extra = ["--dynamodb-endpoint", db.endpoint, "--table", db.table]
+            process, port = start_local_api(tmp, loader.BENCH_KEY, extra)
+            try:
+                prefix = uuid.uuid4().hex[:8]
+
+                def create(conn: http.client.HTTPConnection, n: int, prefix: str = prefix) -> int:
+                    return int(
+                        loader.call(conn, "POST", "/api/v1/datasets", loader.BENCH_KEY, {"name": f"s{prefix}{n}"})
+                    )
+
+                loader.run_phase("warm-up", port=port, clients=1, requests=50, seconds=5, request=create)
+                phase = loader.run_phase(
+                    "create x4", port=port, clients=4, requests=requests, seconds=seconds, request=create
+                )
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+        latencies = [s * 1000 for s in phase.latencies]
+        out[where] = {
+            "requests": len(latencies),
+            "errors": phase.errors,
+            "rps": phase.rate,
+            "p50_ms": percentile(latencies, 50),
+            "p99_ms": percentile(latencies, 99),
+        }
+    return out
+
+
 def authorizer_cache(smoke: bool) -> dict[str, Any]:
     """API-key reads per request through the local API's authorizer cache (the template's TTL)."""
     repeats = 5 if smoke else 20
@@ -240,6 +281,8 @@ def measure(smoke: bool) -> dict[str, Any]:
     out["throughput"] = throughput(smoke)
     progress("local API: one client, as committed and with TCP_NODELAY")
     out["nagle"] = nagle_experiment(smoke)
+    progress("local API: creates with 4 clients, embedded database vs a DynamoDB endpoint")
+    out["saver"] = saver_experiment(smoke)
     return out
 
 

@@ -344,28 +344,31 @@ def _ladder(r: Report, data: dict[str, Any], whatif: dict[str, dict[str, float]]
                 "DynamoDB call.",
             )
         )
+    shipped = int((r.data("size") or {}).get("pyc_files_shipped", 0))
     if no_pyc:
         worst = max(-v for v in no_pyc.values())
+        cost_text = ", ".join(f"{f} {_signed(-v)} ms" for f, v in no_pyc.items())
         r.recommendations.append(
             (
                 worst,
-                "Ship compiled bytecode: without `.pyc` (what `sam build` ships, on a read-only `/var/task` and "
-                "`/opt`) a cold start compiles our modules: "
-                + ", ".join(f"{f} +{-v:.0f} ms" for f, v in no_pyc.items())
-                + " measured (§1 what-if). A `BuildMethod: makefile` for the layer that runs "
-                "`python3.13 -m compileall` into `__pycache__` (the runtime's Python version) removes it.",
+                f"Keep shipping compiled bytecode (the build ships {shipped} `.pyc` files): without it a cold start "
+                f"compiles our modules on Lambda's read-only code folders: {cost_text} (§1 what-if)."
+                if shipped
+                else "Ship compiled bytecode: without `.pyc` (what `sam build` ships, on a read-only `/var/task` and "
+                f"`/opt`) a cold start compiles our modules: {cost_text} (§1 what-if). A `BuildMethod: makefile` "
+                "for the layer that runs `python3.13 -m compileall` (the runtime's Python version) removes it.",
             )
         )
+    authorizer_imports = {name for _, name, _, _ in data.get("importtime", {}).get("authorizer", [])}
+    authorizer_traces = any(name.startswith("aws_xray_sdk") for name in authorizer_imports)
     if "tracer" in marg and not no_tracer:
         r.recommendations.append(
             (
                 marg["tracer"],
                 f"Tracer costs {marg['tracer']:.0f} ms per cold start on top of Logger+Metrics (X-Ray SDK "
-                "import and `patch_all`, which imports and patches `requests`, `httplib`, `sqlite3`...). "
-                f"Drop it, or build it with `Tracer(patch_modules=['botocore'])`: "
-                f"{marg.get('tracer_botocore_only', math.nan):.0f} ms instead "
-                f"(−{marg['tracer'] - marg.get('tracer_botocore_only', math.nan):.0f} ms). "
-                "The authorizer pays it too, though it traces nothing (it imports `dataset_core.observability`).",
+                "import and `patch_all`, which imports and patches `requests`, `httplib`, `sqlite3`...); "
+                f"`Tracer(patch_modules=['botocore'])`: {marg.get('tracer_botocore_only', math.nan):.0f} ms."
+                + (" The authorizer builds one too, though it traces nothing." if authorizer_traces else ""),
             )
         )
     if "resolver" in marg:
@@ -377,15 +380,21 @@ def _ladder(r: Report, data: dict[str, Any], whatif: dict[str, dict[str, float]]
                 "`bedrock_agent`, `vpc_lattice`... resolvers that `aws_lambda_powertools.event_handler`'s "
                 "`__init__` imports). Validating the body with our own strict models and routing the two paths "
                 "per function by hand would remove it; importing `APIGatewayRestResolver` from "
-                "`aws_lambda_powertools.event_handler.api_gateway` alone does not avoid the package `__init__`.",
+                "`aws_lambda_powertools.event_handler.api_gateway` alone does not avoid the package `__init__`. "
+                "This is the largest block left between the route handlers and the floor.",
             )
         )
     if "pydantic" in marg:
+        authorizer_pydantic = "pydantic" in authorizer_imports
         r.recommendations.append(
             (
                 marg["pydantic"],
-                f"`import pydantic` costs {marg['pydantic']:.0f} ms; our models need it, so it stays unless the "
-                "authorizer (which has no model) stops importing it — it does not today (see the import table).",
+                f"`import pydantic` costs {marg['pydantic']:.0f} ms; the route handlers' models need it"
+                + (
+                    ", and the authorizer (which has no model) imports it too: keep it out of the authorizer."
+                    if authorizer_pydantic
+                    else "; the authorizer does not import it."
+                ),
             )
         )
     if "logger_metrics" in marg:
@@ -393,16 +402,16 @@ def _ladder(r: Report, data: dict[str, Any], whatif: dict[str, dict[str, float]]
             (
                 marg["logger_metrics"],
                 f"Logger + Metrics cost {marg['logger_metrics']:.0f} ms (keep: they are the observability the "
-                "product needs; the authorizer needs only a logger).",
+                "product needs).",
             )
         )
     if "models" in marg:
         r.recommendations.append(
             (
                 marg["models"],
-                f"Our pydantic models cost {marg['models']:.0f} ms to build (class creation builds the core "
-                "schema); every function builds all of them. Splitting `current_models` per operation, or "
-                "`defer_build=True` on the models a function does not use, trims it.",
+                f"Importing our model modules costs {marg['models']:.0f} ms (pydantic builds each class's "
+                "schema at class creation unless `defer_build=True` moves it to first use); every function "
+                "imports all of them.",
             )
         )
 
@@ -924,6 +933,23 @@ def local_api(r: Report) -> None:
                 f"p50 of a GET on a kept-alive connection {a['p50_ms']:.0f} → {b['p50_ms']:.1f} ms "
                 f"({a['rps']:.0f} → {b['rps']:.0f} req/s with one client). Every keep-alive client (ragflow-sdk's "
                 "requests session, the e2e tests) pays the 40 ms today."
+            )
+    saver = data.get("saver")
+    if saver:
+        e, d = saver["embedded"], saver["endpoint"]
+        r.add(
+            "**Creates with 4 clients, the embedded database (`make run`: its state file is saved as the table "
+            "changes) vs. the same local API on a DynamoDB endpoint (`--dynamodb-endpoint`, moto's server, no "
+            f"state file)**, each after 50 creates: {e['rps']:.0f} vs {d['rps']:.0f} req/s, p50 "
+            f"{e['p50_ms']:.1f} vs {d['p50_ms']:.1f} ms, p99 {e['p99_ms']:.0f} vs {d['p99_ms']:.0f} ms.\n"
+        )
+        if e["p99_ms"] > 3 * d["p99_ms"]:
+            r.per_request.append(
+                f"Local API (dev tool): writes stall behind its state-file saves: creates with 4 clients have a p99 "
+                f"of {e['p99_ms']:.0f} ms on the embedded database against {d['p99_ms']:.0f} ms on a DynamoDB "
+                "endpoint without a state file (§5). The snapshot holds moto's dispatch lock while it scans the "
+                "whole table (`tools.embedded_dynamodb.exclusive`), so it grows with the table; saving less "
+                "often under write load, or snapshotting a copy, would keep the tail down."
             )
     r.add(
         f"`tools/local_api.py` committed: {data.get('local_api_committed')}; `bench/bench_local_api.py` "
