@@ -173,9 +173,9 @@ def _breakdown(r: Report, data: dict[str, Any]) -> None:
     r.add(
         "`breakdown` runs time the lazy parts of the first request separately: `import boto3` (the shared "
         "layer imports it on first use), creating the client (`storage.client()`), then the first request "
-        "itself. `compile` is what compiling our own modules costs when no `.pyc` is shipped: `sam build` "
-        "ships none, and `/var/task` and `/opt` are read-only, so on Lambda every cold start compiles them "
-        "(measured by compiling exactly the modules each function imports).\n"
+        "itself. `compile` is what compiling our own modules costs when no `.pyc` is shipped (Lambda's "
+        "`/var/task` and `/opt` are read-only, so Python cannot cache what it compiles there), measured by "
+        "compiling exactly the modules each function imports.\n"
     )
     rows = []
     for function in FUNCTIONS:
@@ -257,8 +257,8 @@ def _whatif(r: Report, data: dict[str, Any]) -> dict[str, dict[str, float]]:
         "Each variant is a fresh copy of `layers/shared` and `functions/` (no `__pycache__`), changed only as "
         "named; runs rotate through the variants and the floor, round after round, after one warm-up round "
         "(which also writes the `.pyc` files, except for *no .pyc*: that one runs with "
-        "`PYTHONDONTWRITEBYTECODE=1`, as on Lambda, whose code folders are read-only and where `sam build` "
-        f"ships no bytecode). *no Tracer*: `dataset_core/observability.py`'s `tracer` replaced by a stub whose "
+        "`PYTHONDONTWRITEBYTECODE=1`, as on Lambda, whose code folders are read-only). *no Tracer*: every "
+        "`Tracer(...)` that `dataset_core/observability.py` builds replaced by a stub whose "
         "decorators pass through. *Tracer botocore only*: `Tracer(..., patch_modules=('botocore',))`. "
         f"Medians of {whatif['runs']} runs.\n"
     )
@@ -326,24 +326,26 @@ def _ladder(r: Report, data: dict[str, Any], whatif: dict[str, dict[str, float]]
     no_pyc = whatif.get("no .pyc", {})
     if no_tracer:
         best = max(no_tracer.values())
-        r.recommendations.append(
-            (
-                best,
-                "Drop the Tracer (measured on the real handlers, §1 what-if; cold start change): "
-                + ", ".join(f"{f} {_signed(-v)} ms" for f, v in no_tracer.items())
-                + (
-                    "; or keep it but patch botocore only: "
-                    + ", ".join(f"{f} {_signed(-v)} ms" for f, v in slim_tracer.items())
-                    if slim_tracer
-                    else ""
-                )
-                + ". Without it botocore is no longer imported at init by X-Ray's patch but by the first request, "
-                "so part of the import-time saving moves, not vanishes"
-                + ". It costs the X-Ray SDK import and `patch_all` (which imports and patches `requests`, "
-                "`httplib`, `sqlite3`... unless it patches botocore only) plus a segment per request and per "
-                "DynamoDB call.",
-            )
+        change = ", ".join(f"{f} {_signed(-v)} ms" for f, v in no_tracer.items())
+        slimmer = (
+            "; patching botocore only instead of everything: "
+            + ", ".join(f"{f} {_signed(-v)} ms" for f, v in slim_tracer.items())
+            if slim_tracer
+            else ""
         )
+        if best < 10:
+            text = (
+                f"The Tracer, as the code builds it now, costs little: removing it changes the cold start by {change} "
+                "(§1 what-if; within the runs' spread). Keep it."
+            )
+        else:
+            text = (
+                f"Drop the Tracer or slim it (§1 what-if, cold start change without it): {change}{slimmer}. It costs "
+                "the X-Ray SDK import and its patching (`patch_all` imports and patches `requests`, `httplib`, "
+                "`sqlite3`...) plus a segment per request and per DynamoDB call; part of the saving moves to the "
+                "first request, which then imports botocore itself."
+            )
+        r.recommendations.append((best, text))
     shipped = int((r.data("size") or {}).get("pyc_files_shipped", 0))
     if no_pyc:
         worst = max(-v for v in no_pyc.values())
@@ -725,6 +727,13 @@ def scaling(r: Report, plot_path: Path) -> None:
                 verdict(ratio <= SCALE_TARGET and flat),
             )
         )
+    _offset_section(r, data, large)
+    r.add(f"![list latency against tenant size]({plot_path.name})\n")
+    r.add(f"Token check: the crafted cursor for depth 1 {data.get('token_check', '?')}.\n")
+    plot(data, plot_path)
+
+
+def _offset_section(r: Report, data: dict[str, Any], large: int) -> None:
     offset = sorted(
         [
             p
@@ -744,6 +753,7 @@ def scaling(r: Report, plot_path: Path) -> None:
                     f"{p['total_ms']:.0f}",
                     f"{p['ddb_ms']:.0f}",
                     f"**{p['ours_ms']:.1f}**",
+                    f"{p.get('parse_ms', math.nan):.1f}",
                     p["calls"],
                     p["items"],
                     min(needed, large + 1),
@@ -757,6 +767,7 @@ def scaling(r: Report, plot_path: Path) -> None:
                     "total ms (moto)",
                     "in DynamoDB ms",
                     "our code ms",
+                    "of which botocore parsing",
                     "calls",
                     "items read",
                     "items needed",
@@ -791,16 +802,25 @@ def scaling(r: Report, plot_path: Path) -> None:
                 "min(wanted + 1, 1000) on every follow-up Query instead of the items still needed. Set "
                 "`query['Limit'] = min(wanted - len(found) + 1, 1000)` before each follow-up."
             )
+        parse = deep.get("parse_ms", 0.0)
+        rest = deep["ours_ms"] - parse
         if deep["ours_ms"] > 5 * offset[0]["ours_ms"]:
-            r.per_request.append(
-                f"Offset paging also validates every skipped dataset with pydantic: {deep['ours_ms']:.0f} ms of our "
-                f"code for page {deep['depth'] + 1} against {offset[0]['ours_ms']:.1f} ms for page 1. Count the "
-                "skipped items instead of building `Dataset`s for them (or read the skipped part with "
-                "`ProjectionExpression='sk'`, which does not lower read units but cuts the transfer)."
+            where = (
+                f"{parse:.0f} ms of it is botocore parsing the {deep['items']} items read, {rest:.0f} ms the rest of "
+                "our code"
             )
-    r.add(f"![list latency against tenant size]({plot_path.name})\n")
-    r.add(f"Token check: the crafted cursor for depth 1 {data.get('token_check', '?')}.\n")
-    plot(data, plot_path)
+            fix = (
+                "Read the skipped part with `ProjectionExpression='sk'` (keys only: the same read units, but "
+                "DynamoDB sends and botocore parses a few bytes per item instead of the whole dataset), then the "
+                "page from the last skipped key."
+                if parse > rest
+                else "Count the skipped items instead of building `Dataset`s for them."
+            )
+            r.per_request.append(
+                f"Deep offset pages are CPU-bound in the function: {deep['ours_ms']:.0f} ms of our code for page "
+                f"{deep['depth'] + 1} against {offset[0]['ours_ms']:.1f} ms for page 1; {where}. {fix} "
+                "At 512 MB that CPU runs at a 0.29-vCPU share."
+            )
 
 
 def plot(data: dict[str, Any], path: Path) -> None:

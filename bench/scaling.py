@@ -40,6 +40,7 @@ class Sample:
     total_ms: float
     ddb_ms: float
     ours_ms: float
+    parse_ms: float  # botocore parsing the replies (part of ours_ms)
     calls: int
     items: int
     read_units: float
@@ -62,6 +63,7 @@ class Point:
             "total_ms": median([s.total_ms for s in self.samples]),
             "ddb_ms": median([s.ddb_ms for s in self.samples]),
             "ours_ms": median([s.ours_ms for s in self.samples]),
+            "parse_ms": median([s.parse_ms for s in self.samples]),
             "calls": max(s.calls for s in self.samples),
             "items": max(s.items for s in self.samples),
             "read_units": max(s.read_units for s in self.samples),
@@ -74,10 +76,12 @@ class Probe:
 
     def __init__(self, client: Any) -> None:
         self.ddb_ms = 0.0
+        self.parse_ms = 0.0
         self.calls = 0
         self.items = 0
         self.units = 0.0
         self._started = 0.0
+        self._parsing = 0.0
         self._params: dict[str, Any] = {}
         client.meta.events.register("before-call.dynamodb", self._before_call)
         client.meta.events.register("before-send.dynamodb", self._before_send)
@@ -96,13 +100,15 @@ class Probe:
 
     def _before_parse(self, **_: Any) -> None:
         self.ddb_ms += (time.perf_counter() - self._started) * 1000
+        self._parsing = time.perf_counter()
 
     def _after_call(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
+        self.parse_ms += (time.perf_counter() - self._parsing) * 1000
         self.items += len(parsed.get("Items", [])) + (1 if "Item" in parsed else 0)
         self.units += capacity.call_units(str(model.name), self._params, parsed, 0).read
 
     def reset(self) -> None:
-        self.ddb_ms, self.calls, self.items, self.units = 0.0, 0, 0, 0.0
+        self.ddb_ms, self.parse_ms, self.calls, self.items, self.units = 0.0, 0.0, 0, 0, 0.0
 
 
 class Lister:
@@ -130,7 +136,7 @@ class Lister:
         status = int(result["statusCode"])
         if status != 200:
             progress(f"list failed: {json.loads(result['body']).get('message')}")
-        return Sample(total, p.ddb_ms, total - p.ddb_ms, p.calls, p.items, p.units, status)
+        return Sample(total, p.ddb_ms, total - p.ddb_ms, p.parse_ms, p.calls, p.items, p.units, status)
 
     def point(self, label: str, tenant: str, *, size: int, depth: int, query: dict[str, str], runs: int) -> Point:
         gc.collect()  # garbage of the set-up (ids read, seeding) is not this point's
