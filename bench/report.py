@@ -960,7 +960,8 @@ def local_api(r: Report) -> None:
         r.add(
             "**Creates with 4 clients, the embedded database (`make run`: its state file is saved as the table "
             "changes) vs. the same local API on a DynamoDB endpoint (`--dynamodb-endpoint`, moto's server, no "
-            f"state file)**, each after 50 creates: {e['rps']:.0f} vs {d['rps']:.0f} req/s, p50 "
+            f"state file)**, each after {saver.get('fill', 50)} creates from one client: {e['rps']:.0f} vs "
+            f"{d['rps']:.0f} req/s, p50 "
             f"{e['p50_ms']:.1f} vs {d['p50_ms']:.1f} ms, p99 {e['p99_ms']:.0f} vs {d['p99_ms']:.0f} ms.\n"
         )
         if e["p99_ms"] > 3 * d["p99_ms"]:
@@ -1170,6 +1171,7 @@ def write(
     elapsed: float,
     smoke: bool,
     code: str,
+    load: str = "",
 ) -> None:
     from bench.coldstart import VENV313
 
@@ -1194,7 +1196,8 @@ def write(
         f"Machine: {info['nproc']} CPUs "
         f"({info['cpu']}), {info['memory_gib']} GiB, Linux {info['kernel']}; Python {info['python_bench']} "
         f"(project venv: the benches, moto, and the 3.11 cold starts) and {info['python313']} (`bench/.venv313`, "
-        "requirements/app.txt: the 3.13 cold starts). The machine is shared and noisy: every ratio is measured "
+        "requirements/app.txt: the 3.13 cold starts). The machine is shared and noisy "
+        f"({load or 'load not recorded'}; other work on its 2 cores shows as spread): every ratio is measured "
         "side by side in one run. Section times: "
         + ", ".join(f"{k} {v.get('seconds', 0):.0f} s" for k, v in sections.items())
         + ".",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -76,6 +77,7 @@ def main() -> int:
     started = time.perf_counter()
     began = datetime.datetime.now(datetime.UTC)
     code = code_state()
+    load_before = os.getloadavg()[0]
     sections: dict[str, Any] = {}
     for name in SECTIONS:
         if args.only and name not in args.only:
@@ -88,6 +90,7 @@ def main() -> int:
             continue
         sections[name] = run_section(name, args.smoke, results)
     elapsed = time.perf_counter() - started
+    load = f"1-min load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
 
     from bench import report
 
@@ -95,7 +98,15 @@ def main() -> int:
     report_path = WORK / "REPORT-smoke.md" if args.smoke else BENCH / "REPORT.md"
     plot_path = WORK / "list_latency-smoke.png" if args.smoke else BENCH / "list_latency.png"
     report.write(
-        sections, report_path, plot_path, command=command, began=began, elapsed=elapsed, smoke=args.smoke, code=code
+        sections,
+        report_path,
+        plot_path,
+        command=command,
+        began=began,
+        elapsed=elapsed,
+        smoke=args.smoke,
+        code=code,
+        load=load,
     )
     progress(f"wrote {report_path.relative_to(ROOT)} and {plot_path.relative_to(ROOT)} in {elapsed:.0f} s")
     failed = [name for name, section in sections.items() if "error" in section]
