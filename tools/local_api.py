@@ -81,10 +81,12 @@ class _Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return "local-api-gateway"
 
-    def do_GET(self) -> None:
-        self._serve()
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET  # noqa: N815 - http.server's names
+    def __getattr__(self, name: str) -> Any:
+        """``do_<METHOD>`` for every method (TRACE, QUERY, made-up ones): API Gateway answers them all, so
+        the gateway decides, rather than http.server's HTML 501."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def handle_expect_100(self) -> bool:
         if self._too_large():  # answer 413 before the client sends a body API Gateway would refuse
