@@ -149,6 +149,19 @@ def items(client: Any, tenant: str, prefix: str) -> list[dict[str, Any]]:
     return list(response["Items"])
 
 
+def scan() -> list[dict[str, Any]]:
+    """Every item of the table, raw, in a stable order: what the invariants are checked against."""
+    client = storage.client()
+    found: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"TableName": os.environ["TABLE_NAME"], "ConsistentRead": True}
+    while True:
+        response = client.scan(**request)
+        found += response["Items"]
+        if not response.get("LastEvaluatedKey"):
+            return sorted(found, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
 def seed_datasets(client: Any, tenant: str, count: int, prefix: str = "bulk") -> None:
     """Write ``count`` consistent datasets (item + lock + counter) in bulk, oldest first.
 

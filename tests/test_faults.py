@@ -48,6 +48,7 @@ from conftest import (
     invoke,
     load_event,
     route_event,
+    scan,
     seed_datasets,
 )
 from dataset_core import api_keys, storage
@@ -243,19 +244,6 @@ def faults(table: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultInjecto
 
 
 # ---- the table, raw ----------------------------------------------------------------------------------------
-
-
-def scan() -> list[dict[str, Any]]:
-    """Every item of the table, in a stable order (the injector is disarmed when this runs)."""
-    client = storage.client()
-    found: list[dict[str, Any]] = []
-    request: dict[str, Any] = {"TableName": os.environ["TABLE_NAME"], "ConsistentRead": True}
-    while True:
-        response = client.scan(**request)
-        found += response["Items"]
-        if not response.get("LastEvaluatedKey"):
-            return sorted(found, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 def assert_consistent(raw: list[dict[str, Any]]) -> dict[str, int]:

@@ -31,6 +31,7 @@ from conftest import (
     invoke,
     load_event,
     route_event,
+    scan,
 )
 from dataset_core import api_keys, storage
 from tools import template
@@ -85,18 +86,6 @@ def existing(_moto: None) -> Existing:
     assert mine.status == theirs.status == 200
     _baseline = (scan(), Existing(mine.body["data"]["id"], theirs.body["data"]["id"]))
     return _baseline[1]
-
-
-def scan() -> list[dict[str, Any]]:
-    client = storage.client()
-    found: list[dict[str, Any]] = []
-    request: dict[str, Any] = {"TableName": os.environ["TABLE_NAME"], "ConsistentRead": True}
-    while True:
-        response = client.scan(**request)
-        found += response["Items"]
-        if not response.get("LastEvaluatedKey"):
-            return sorted(found, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 def assert_envelope(reply: Reply) -> None:
