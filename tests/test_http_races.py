@@ -9,6 +9,7 @@ many instances of one function.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -27,7 +28,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
 @pytest.fixture
 def key(api: LocalApi) -> str:
     """A brand-new tenant per test, so each test sees only its own datasets."""
-    return mint(api.state_dir, "t" + str(threading.get_ident()) + str(id(object())))
+    return mint(api.state_dir, uuid.uuid4().hex)
 
 
 def together(api: LocalApi, key: str, calls: list[tuple[str, str, Any]]) -> list[Response]:
