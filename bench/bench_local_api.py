@@ -60,14 +60,21 @@ def start_local_api(state_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes]
     return process, port
 
 
-def call(conn: http.client.HTTPConnection, method: str, path: str, key: str, body: object = None) -> int:
+def send(
+    conn: http.client.HTTPConnection, method: str, path: str, key: str, body: object = None
+) -> http.client.HTTPResponse:
+    """One request with the key and, if given, a JSON body; the caller reads the response."""
     headers = {"Authorization": f"Bearer {key}"}
     payload = None
     if body is not None:
         payload = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
     conn.request(method, path, body=payload, headers=headers)
-    reply = conn.getresponse()
+    return conn.getresponse()
+
+
+def call(conn: http.client.HTTPConnection, method: str, path: str, key: str, body: object = None) -> int:
+    reply = send(conn, method, path, key, body)
     reply.read()
     return reply.status
 

@@ -11,7 +11,6 @@ that the machine's drift hits both alike; the first round is a warm-up (page cac
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import copy
 import json
@@ -46,7 +45,8 @@ from bench.common import (
     load_event,
     memory_size,
     progress,
-    write_json,
+    python_version,
+    section_main,
 )
 from bench.moto_server import MotoServer
 
@@ -414,7 +414,7 @@ def measure(smoke: bool) -> dict[str, Any]:
                             result = runner.run(interp.python, function, jobs.job(function, mode, fn_dirs[function]))
                             if round_no >= warmup:
                                 per_fn[function][mode].append(result)
-                results["interpreters"][interp.label] = {"python": _version(interp.python), "functions": per_fn}
+                results["interpreters"][interp.label] = {"python": python_version(interp.python), "functions": per_fn}
             results["elapsed_main_s"] = time.perf_counter() - started
 
             py = Path(sys.executable)
@@ -562,7 +562,7 @@ def measure_whatif(runner: Runner, jobs: Jobs, python: Path, runs: int, scratch:
                     result = runner.run(python, function, job, env_extra=env)
                 if round_no > 0:
                     results[function][kind].append(result)
-    return {"python": _version(python), "runs": runs, "skipped": skipped, "functions": results}
+    return {"python": python_version(python), "runs": runs, "skipped": skipped, "functions": results}
 
 
 QUOTA_PLAN = {"authorizer": [256, 512], "get_dataset": [256, 512, 1024], "create_dataset": [256, 512, 1024]}
@@ -612,21 +612,5 @@ def merge_importtime(runs: list[list[tuple[int, str, int, int]]]) -> list[tuple[
     return [(d, n, int(statistics.median(self_us[n])), int(statistics.median(cum_us[n]))) for d, n, _, _ in runs[0]]
 
 
-def _version(python: Path) -> str:
-    done = subprocess.run(  # noqa: S603 - our own interpreter
-        [str(python), "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True, check=False
-    )
-    return done.stdout.strip()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    WORK.mkdir(parents=True, exist_ok=True)
-    write_json(args.out, measure(args.smoke))
-
-
 if __name__ == "__main__":
-    main()
+    section_main(measure)

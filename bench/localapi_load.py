@@ -14,10 +14,8 @@ spaces is another cache entry for the same valid key).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import http.client
-import importlib
 import json
 import os
 import re
@@ -30,7 +28,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.common import FAKE_AWS, ROOT, WORK, median, percentile, progress, write_json
+from bench import bench_local_api as loader
+from bench.common import FAKE_AWS, ROOT, WORK, median, percentile, progress, section_main
 from bench.moto_server import MotoServer
 
 CACHE_KEY = "ragflow-bench-authorizer-cache-0000000000000000"
@@ -48,10 +47,6 @@ def committed(path: str) -> bool:
 
 def throughput(smoke: bool) -> dict[str, Any]:
     """create, list and get with 1 and 4 clients, through ``bench.bench_local_api``'s runner."""
-    try:
-        loader: Any = importlib.import_module("bench.bench_local_api")
-    except ImportError as error:
-        return {"skipped": f"bench/bench_local_api.py is not available ({error})"}
     requests, seconds = (20, 2.0) if smoke else (300, 6.0)
     out: dict[str, Any] = {"requests_cap": requests, "seconds_cap": seconds, "phases": []}
     with tempfile.TemporaryDirectory(prefix="bench-local-", dir=WORK) as scratch:
@@ -109,13 +104,7 @@ def throughput(smoke: bool) -> dict[str, Any]:
 
 
 def _json_call(conn: http.client.HTTPConnection, method: str, path: str, key: str, body: Any = None) -> Any:
-    headers = {"Authorization": f"Bearer {key}"}
-    payload = None
-    if body is not None:
-        payload = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    conn.request(method, path, body=payload, headers=headers)
-    reply = conn.getresponse()
+    reply = loader.send(conn, method, path, key, body)
     return reply.status, json.loads(reply.read())
 
 
@@ -143,7 +132,6 @@ def start_local_api(
 
 def nagle_experiment(smoke: bool) -> dict[str, Any]:
     """GET /datasets/{id} with one keep-alive client, the local API as committed and with TCP_NODELAY."""
-    loader: Any = importlib.import_module("bench.bench_local_api")
     requests = 20 if smoke else 100
     out: dict[str, Any] = {}
     for nodelay in (False, True):
@@ -177,7 +165,6 @@ def nagle_experiment(smoke: bool) -> dict[str, Any]:
 def saver_experiment(smoke: bool) -> dict[str, Any]:
     """create with 4 clients: the embedded database (state file saved as it changes) against a DynamoDB
     endpoint (moto's server: no state file), each after the same number of creates from one client."""
-    loader: Any = importlib.import_module("bench.bench_local_api")
     requests, seconds = (20, 2.0) if smoke else (300, 6.0)
     warm = 20 if smoke else 500
     out: dict[str, Any] = {"fill": warm}
@@ -287,14 +274,5 @@ def measure(smoke: bool) -> dict[str, Any]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    WORK.mkdir(parents=True, exist_ok=True)
-    write_json(args.out, measure(args.smoke))
-
-
 if __name__ == "__main__":
-    main()
+    section_main(measure)

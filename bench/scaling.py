@@ -18,17 +18,15 @@ judged on what does not depend on moto: round trips, items read, read units, our
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
 import secrets
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from bench import capacity, seed
-from bench.common import WORK, median, progress, write_json
+from bench.common import median, progress, section_main
 from bench.moto_server import MotoServer
 from bench.roundtrips import _Context, load_function, route
 
@@ -297,16 +295,7 @@ def _check_tokens(lister: Lister, tenant: str, newest: list[tuple[str, int]]) ->
     return "matches the API's next_page_token" if body.get("next_page_token") == crafted else "MISMATCH"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
+if __name__ == "__main__":
     os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"  # in-process, outside Lambda
     os.environ["PAGE_TOKEN_SECRET"] = secrets.token_hex(16)  # one secret across table switches
-    WORK.mkdir(parents=True, exist_ok=True)
-    write_json(args.out, measure(args.smoke))
-
-
-if __name__ == "__main__":
-    main()
+    section_main(measure)

@@ -10,7 +10,6 @@ layer and the runtime.
 
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import shutil
@@ -20,7 +19,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, WORK, progress, write_json
+from bench.common import ROOT, WORK, progress, section_main
 
 TOOLS = ROOT / ".venv-tools" / "bin"
 LIMIT_BYTES = 200 * 1024
@@ -81,13 +80,5 @@ def _sam_version(sam: Path, env: dict[str, str]) -> str:
     return done.stdout.strip()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    write_json(args.out, measure())
-
-
 if __name__ == "__main__":
-    main()
+    section_main(lambda _smoke: measure())
