@@ -1,15 +1,15 @@
 """Generate ``openapi.json`` (OpenAPI 3.1) from the handlers themselves: ``make openapi``.
 
 Each function of ``template.yaml`` is imported (``functions/<name>/app.py`` under a unique module name, the
-shared layer on ``sys.path``, as ``tests/conftest.py`` and the local API do) and Powertools is asked for its
-app's schema: paths, parameters and request bodies come from the very route declarations and pydantic models
-that validate requests, so the document cannot drift from the code. What Powertools cannot know is added
-here, and only here:
+shared layer on ``sys.path``, as ``tests/conftest.py`` and the local API do) and its app's routes are read:
+paths, parameters and request bodies come from the very route declarations and pydantic models that validate
+requests (``model_json_schema``), so the document cannot drift from the code. What the routes do not say is
+added here, and only here:
 
 * the error envelope (``Envelope``, ``Error``) and the error responses each route can give (400/401/404/409/
-  413/415/429/500/503), in place of Powertools' 422, which this API never answers;
-* what ``data`` holds on success, from the response models of the shared layer (Powertools sees
-  ``Response[str]``, since the handlers write the envelope themselves);
+  413/415/429/500/503);
+* what ``data`` holds on success, from the response models of the shared layer (the handlers write the
+  envelope themselves);
 * the ``bearerAuth`` scheme, applied to every operation (the TOKEN authorizer guards every route).
 
 The output is deterministic (sorted keys, two-space indent, trailing newline), so ``tests/test_openapi.py``
@@ -42,13 +42,12 @@ if _LAYER not in sys.path:  # as the Lambda runtime puts a layer on the path
 # Importing a handler must not reach for X-Ray or depend on the caller's environment.
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver  # noqa: E402
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server, ServerVariable, Tag  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
-from pydantic.json_schema import models_json_schema  # noqa: E402
+from pydantic.json_schema import JsonSchemaMode, models_json_schema  # noqa: E402
 
 from dataset_core import errors  # noqa: E402
 from dataset_core.current_models import CurrentDataset  # noqa: E402
+from dataset_core.http import App, Route  # noqa: E402
 from dataset_core.models import SeedCreated, SeedDataset  # noqa: E402
 
 TITLE = "RAGFlow-compatible dataset API"
@@ -72,10 +71,6 @@ RetCode. HTTP statuses are real statuses (RAGFlow answers most errors with HTTP 
 Documents, chunks, parsing and retrieval are out of scope: document and chunk counters stay 0.
 How this differs from RAGFlow: docs/COMPATIBILITY.md.
 """
-
-# Powertools documents its own 422 body; this API maps validation errors to 400 and never answers 422.
-_POWERTOOLS_ONLY = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
-
 
 # ---- the error envelope -----------------------------------------------------------------------------------------
 
@@ -314,9 +309,9 @@ def _statuses(method: str, path: str) -> list[int]:
 # ---- the functions' apps ----------------------------------------------------------------------------------------
 
 
-def load_apps() -> dict[str, APIGatewayRestResolver]:
-    """Every route function's resolver, by code folder name, imported as a fresh Lambda environment would."""
-    apps: dict[str, APIGatewayRestResolver] = {}
+def load_apps() -> dict[str, App]:
+    """Every route function's app, by code folder name, imported as a fresh Lambda environment would."""
+    apps: dict[str, App] = {}
     for code_dir in sorted({route.code_dir for route in template.routes()}):
         spec = importlib.util.spec_from_file_location(f"openapi_fn_{code_dir.name}", code_dir / "app.py")
         if spec is None or spec.loader is None:
@@ -332,41 +327,66 @@ def _version() -> str:
         return str(tomllib.load(f)["project"]["version"])
 
 
-def _powertools_schema(app: APIGatewayRestResolver, version: str) -> dict[str, Any]:
-    return dict(
-        json.loads(
-            app.get_openapi_json_schema(
-                title=TITLE,
-                version=version,
-                openapi_version="3.1.0",
-                description=DESCRIPTION,
-                servers=[
-                    Server(url="/", description="This origin: the local API (make run) serves /docs"),
-                    Server(
-                        url="https://{api_id}.execute-api.{region}.amazonaws.com/{stage}",
-                        description="Deployed with sam deploy (the stack's ApiUrl output, less /api/v1)",
-                        variables={
-                            "api_id": ServerVariable(default="abcdef1234", description="The REST API's id"),
-                            "region": ServerVariable(default="us-east-1"),
-                            "stage": ServerVariable(default=str(template.parameter_default("StageName"))),
-                        },
-                    ),
-                ],
-                tags=[
-                    Tag(name=SEED_TAG, description="RAGFlow's mid-2024 dataset API reference (the seed contract)"),
-                    Tag(
-                        name=CURRENT_TAG, description="RAGFlow v0.27's datasets API, which the ragflow-sdk client calls"
-                    ),
-                ],
-                security_schemes={
-                    "bearerAuth": HTTPBearer(
-                        description="`Authorization: Bearer ragflow-...`; the bare key without `Bearer ` works too"
-                    )
+def _header(version: str) -> dict[str, Any]:
+    """Everything but paths and components."""
+    stage = str(template.parameter_default("StageName"))
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": TITLE, "version": version, "description": DESCRIPTION},
+        "servers": [
+            {"url": "/", "description": "This origin: the local API (make run) serves /docs"},
+            {
+                "url": "https://{api_id}.execute-api.{region}.amazonaws.com/{stage}",
+                "description": "Deployed with sam deploy (the stack's ApiUrl output, less /api/v1)",
+                "variables": {
+                    "api_id": {"default": "abcdef1234", "description": "The REST API's id"},
+                    "region": {"default": "us-east-1"},
+                    "stage": {"default": stage},
                 },
-                security=[{"bearerAuth": []}],
-            )
-        )
-    )
+            },
+        ],
+        "tags": [
+            {"name": SEED_TAG, "description": "RAGFlow's mid-2024 dataset API reference (the seed contract)"},
+            {"name": CURRENT_TAG, "description": "RAGFlow v0.27's datasets API, which the ragflow-sdk client calls"},
+        ],
+        "security": [{"bearerAuth": []}],
+    }
+
+
+_SECURITY_SCHEMES = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "`Authorization: Bearer ragflow-...`; the bare key without `Bearer ` works too",
+    }
+}
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    """A route's summary, parameters and request body, from the models that validate them."""
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "title": _title(name)}}
+        for name in route.path_parameters
+    ]
+    if route.query is not None:
+        schema = route.query.model_json_schema(ref_template=SCHEMAS + "{model}")
+        for name, field_schema in schema["properties"].items():
+            parameter = {"name": name, "in": "query", "required": name in schema.get("required", ())}
+            if "description" in field_schema:
+                parameter["description"] = field_schema.pop("description")
+            parameters.append({**parameter, "schema": field_schema})
+    operation: dict[str, Any] = {
+        "operationId": route.handler.__name__,
+        "summary": route.summary,
+        "parameters": parameters,
+    }
+    if route.body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(route.body)}}}
+    return operation
+
+
+def _title(name: str) -> str:
+    return name.replace("_", " ").title()
 
 
 def _merge(target: dict[str, Any], source: dict[str, Any], what: str) -> None:
@@ -377,44 +397,34 @@ def _merge(target: dict[str, Any], source: dict[str, Any], what: str) -> None:
         target[name] = value
 
 
-def build(apps: dict[str, APIGatewayRestResolver] | None = None) -> dict[str, Any]:
-    """The whole document: every function's paths and models, our envelope, responses and security."""
+def build(apps: dict[str, App] | None = None) -> dict[str, Any]:
+    """The whole document: every function's routes and models, our envelope, responses and security."""
     apps = load_apps() if apps is None else apps
-    version = _version()
-    document: dict[str, Any] = {}  # everything but paths and components: the same for every function
     paths: dict[str, dict[str, Any]] = {}
-    schemas: dict[str, Any] = {}
-    security_schemes: dict[str, Any] = {}
+    bodies: list[type[BaseModel]] = []
     for name in sorted(apps):
-        part = _powertools_schema(apps[name], version)
-        top = {k: v for k, v in part.items() if k not in {"paths", "components"}}
-        if document and top != document:
-            raise SystemExit(f"openapi: function {name} disagrees with the others on the document's header")
-        document = top
-        for path, ops in part.get("paths", {}).items():
-            _merge(paths.setdefault(path, {}), ops, f"the operations of {path}:")
-        _merge(schemas, part.get("components", {}).get("schemas", {}), "the schema")
-        _merge(security_schemes, part.get("components", {}).get("securitySchemes", {}), "the security scheme")
-
-    for path, operations in paths.items():
-        for method, operation in operations.items():
-            _complete(method.upper(), path, operation)
-    for unused in _POWERTOOLS_ONLY:
-        schemas.pop(unused, None)
-    _, response_models = models_json_schema(
-        [(model, "serialization") for model in _RESPONSE_MODELS], ref_template=SCHEMAS + "{model}"
-    )
-    _merge(schemas, response_models.get("$defs", {}), "the schema")
+        for route in apps[name].routes:
+            operations = paths.setdefault(route.path, {})
+            if route.method.lower() in operations:
+                raise SystemExit(f"openapi: {route.method} {route.path} is declared twice")
+            operations[route.method.lower()] = _operation(route)
+            _complete(route.method, route.path, operations[route.method.lower()])
+            bodies += [route.body] if route.body is not None else []
+    modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [(model, "validation") for model in dict.fromkeys(bodies)]
+    modes += [(model, "serialization") for model in _RESPONSE_MODELS]
+    _, defs = models_json_schema(modes, ref_template=SCHEMAS + "{model}")
+    schemas: dict[str, Any] = {}
+    _merge(schemas, defs.get("$defs", {}), "the schema")
     _merge(schemas, _envelope_schemas(), "the schema")
     return {
-        **document,
+        **_header(_version()),
         "paths": paths,
-        "components": {"schemas": schemas, "responses": _error_responses(), "securitySchemes": security_schemes},
+        "components": {"schemas": schemas, "responses": _error_responses(), "securitySchemes": _SECURITY_SCHEMES},
     }
 
 
 def _complete(method: str, path: str, operation: dict[str, Any]) -> None:
-    """Our responses in place of Powertools' guesses (a string 200 and a 422), and the operation's tag."""
+    """The operation's responses (the envelope on success, the error responses it can give) and its tag."""
     spec = _SUCCESS.get((method, path))
     if spec is None:
         raise SystemExit(f"openapi: {method} {path} has no success response in tools/openapi.py: add it to _SUCCESS")

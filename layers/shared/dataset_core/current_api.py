@@ -13,6 +13,7 @@ from .current_models import (
     CreateDatasetRequest,
     CurrentDataset,
     DeleteDatasetsRequest,
+    ListDatasetsQuery,
     UpdateDatasetRequest,
     deep_merge,
     default_parser_config,
@@ -103,26 +104,13 @@ MAX_LIST_IDS = 100  # as RAGFlow v0.27
 
 
 @dataclass(frozen=True)
-class ListQuery:
-    page: int = 1
-    page_size: int = 30
-    orderby: storage.Order = "create_time"
-    desc: bool = True
-    name: str | None = None
-    id: str | None = None
-    ids: list[str] | None = None
-    include_parsing_status: bool = False
-    page_token: str | None = None
-
-
-@dataclass(frozen=True)
 class DatasetPage:
     data: list[dict[str, Any]]
     total: int
     next_page_token: str | None
 
 
-def list_datasets(tenant_id: str, query: ListQuery) -> DatasetPage:
+def list_datasets(tenant_id: str, query: ListDatasetsQuery) -> DatasetPage:
     """A page of the tenant's datasets; ``name``/``id``/``ids`` filter, ``page_token`` continues a listing."""
     if query.id is not None or query.name or query.ids:
         found = _filtered(tenant_id, query)
@@ -148,7 +136,7 @@ def list_datasets(tenant_id: str, query: ListQuery) -> DatasetPage:
     return DatasetPage([_view(ds, query) for ds in listing.datasets], listing.total or 0, token)
 
 
-def _filtered(tenant_id: str, query: ListQuery) -> list[Dataset]:
+def _filtered(tenant_id: str, query: ListDatasetsQuery) -> list[Dataset]:
     """Exact lookups: by id, by name (case-insensitive, like RAGFlow's MySQL collation) or by ids."""
     if query.ids:
         if len(query.ids) > MAX_LIST_IDS:
@@ -171,7 +159,7 @@ def _filtered(tenant_id: str, query: ListQuery) -> list[Dataset]:
     return [datasets.get(tenant_id, dataset_id, missing=_lacks_permission(tenant_id, query.id or str(query.name)))]
 
 
-def _view(ds: Dataset, query: ListQuery) -> dict[str, Any]:
+def _view(ds: Dataset, query: ListDatasetsQuery) -> dict[str, Any]:
     view = CurrentDataset.of(ds).model_dump(mode="json")
     if query.include_parsing_status:  # no documents here yet, so every count is 0
         view["parsing_status"] = dict.fromkeys(

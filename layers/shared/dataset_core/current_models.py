@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from .config import settings
 from .models import ChunkMethod, Dataset, http_date
+from .storage import Order
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -216,6 +217,28 @@ class UpdateDatasetRequest(_DatasetFields):
 class DeleteDatasetsRequest(_Strict):
     ids: list[str] | None = Field(default=None, max_length=1000)
     delete_all: bool = False
+
+
+class ListDatasetsQuery(BaseModel):
+    """GET /datasets's query. Lax, unlike the bodies: query values arrive as strings (``page=2``,
+    ``desc=false``); unknown parameters are refused all the same."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    page: int = Field(default=1, ge=1)
+    page_size: int = Field(default=30, ge=1, le=100)
+    orderby: Order = "create_time"
+    desc: bool = True
+    name: str | None = Field(default=None, max_length=1024, description="Exact name (case-insensitive)")
+    id: str | None = Field(default=None, max_length=64, description="A dataset id")
+    ids: list[str] | None = Field(default=None, description="Dataset ids, repeated or comma-separated")
+    include_parsing_status: bool = False
+    page_token: str | None = Field(default=None, max_length=1024, description="next_page_token of a page")
+
+    @field_validator("ids")
+    @classmethod
+    def _split(cls, ids: list[str] | None) -> list[str] | None:
+        return [i for value in ids for i in value.split(",") if i] if ids else None
 
 
 # ---- response ------------------------------------------------------------------------------------------------

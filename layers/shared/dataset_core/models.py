@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .storage import Order
+
 DEFAULT_PARSER_CONFIG: dict[str, Any] = {"pages": [[1, 1000000]]}
 
 Permission = Literal["me", "team"]
@@ -75,6 +77,17 @@ class SeedCreateRequest(BaseModel):
     @property
     def requested_name(self) -> str:
         return self.dataset_name if self.dataset_name is not None else str(self.name)
+
+
+class SeedListQuery(BaseModel):
+    """GET /dataset's query, as RAGFlow's server of the time read it. Lax: query values are strings."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    offset: int = Field(default=0, ge=0, description="Datasets to skip")
+    count: int = Field(default=-1, ge=-1, description="Datasets to return; -1 = all (at most 1000)")
+    orderby: Order = "create_time"
+    desc: bool = Field(default=True, description="Newest first")
 
 
 class SeedUpdateRequest(BaseModel):

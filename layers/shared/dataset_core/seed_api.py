@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from . import current_api, datasets, storage
+from . import current_api, datasets
 from .errors import DATA_ERROR, OPERATING_ERROR, DatasetNotFound, NothingToUpdate
-from .models import Dataset, SeedCreated, SeedCreateRequest, SeedDataset, SeedUpdateRequest
+from .models import Dataset, SeedCreated, SeedCreateRequest, SeedDataset, SeedListQuery, SeedUpdateRequest
 from .names import seed_name
 
 
@@ -27,9 +27,9 @@ def create(tenant_id: str, request: SeedCreateRequest) -> SeedCreated:
     return SeedCreated(dataset_name=ds.name, dataset_id=ds.id, id=ds.id)
 
 
-def list_datasets(tenant_id: str, *, offset: int, count: int, orderby: storage.Order, desc: bool) -> list[SeedDataset]:
-    limit = datasets.MAX_PAGE if count == -1 else count
-    listing = datasets.page(tenant_id, orderby=orderby, descending=desc, offset=offset, limit=limit)
+def list_datasets(tenant_id: str, query: SeedListQuery) -> list[SeedDataset]:
+    limit = datasets.MAX_PAGE if query.count == -1 else query.count
+    listing = datasets.page(tenant_id, orderby=query.orderby, descending=query.desc, offset=query.offset, limit=limit)
     return [SeedDataset.of(ds) for ds in listing.datasets]
 
 
