@@ -11,7 +11,7 @@ Modules: ``tools.local_gateway`` (API Gateway's request path), ``tools.local_lam
 
 A request goes through the checks in API Gateway's order: body size (10 MB), route and method, the
 authorizer (only when its cache misses), then the function. Each function runs one request at a time
-under its own lock, as one warm Lambda instance does (Powertools resolvers are not thread-safe). What
+under its own lock, as one warm Lambda instance does (it never runs two events at once). What
 this cannot reproduce is listed in the README's "Local API" section.
 
     python -m tools.local_api [--port 9380] [--state-dir .local] [--reset] [--auth-cache-ttl S]

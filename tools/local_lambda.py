@@ -2,8 +2,8 @@
 
 Each function of ``template.yaml`` is imported once from ``functions/<name>/app.py`` under a unique module
 name (they are all ``app.py``) with the shared layer on ``sys.path`` (``tools/__init__.py``), and runs one
-invocation at a time under its own lock: one warm Lambda instance. Powertools resolvers are not
-thread-safe, and nothing in Lambda ever runs two events through one instance at once either.
+invocation at a time under its own lock: one warm Lambda instance, which never runs two events at once
+(Powertools' Logger keeps per-request keys in the instance, and handler code may rely on that too).
 """
 
 from __future__ import annotations

@@ -1,0 +1,55 @@
+"""The one DynamoDB client: how it is made matters to every request (retries, timeouts) and to every cold
+start (what creating it costs; ``make bench`` measures the milliseconds, this pins the mechanism)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import botocore
+import pytest
+
+from dataset_core import storage
+
+BOTOCORE_DATA = Path(botocore.__file__).parent / "data"
+
+
+@pytest.fixture
+def fresh_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No client, and no boto3 default session whose loader may have listed the services already."""
+    boto3 = sys.modules.get("boto3")
+    if boto3 is not None:
+        monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    storage.reset_client()
+    yield
+    storage.reset_client()
+
+
+def test_one_client_per_environment_with_standard_retries_and_short_timeouts(fresh_client: None) -> None:
+    client = storage.client()
+    assert storage.client() is client
+    config = client.meta.config
+    assert config.retries == {"mode": "standard", "total_max_attempts": storage.MAX_ATTEMPTS}
+    assert (config.connect_timeout, config.read_timeout) == (storage.CONNECT_TIMEOUT, storage.READ_TIMEOUT)
+    assert client.meta.service_model.service_name == "dynamodb"
+    assert {"TransactWriteItems", "Query", "GetItem"} <= set(client.meta.service_model.operation_names)
+
+
+def test_making_the_client_does_not_list_every_service_botocore_ships(
+    fresh_client: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore's loader would list ~440 service folders (and stat each) before loading one model."""
+    listed: list[str] = []
+    listdir = os.listdir
+
+    def counting_listdir(path: Any = ".") -> list[str]:
+        listed.append(str(path))
+        return listdir(path)
+
+    monkeypatch.setattr(os, "listdir", counting_listdir)
+    storage.client()
+    assert str(BOTOCORE_DATA) not in listed
+    assert all(not Path(p).is_relative_to(BOTOCORE_DATA) or "dynamodb" in p for p in listed)
