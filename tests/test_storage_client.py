@@ -31,7 +31,7 @@ def fresh_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_one_client_per_environment_with_standard_retries_and_short_timeouts(fresh_client: None) -> None:
     client = storage.client()
     assert storage.client() is client
-    config = client.meta.config
+    config: Any = client.meta.config  # botocore's Config sets its options dynamically
     assert config.retries == {"mode": "standard", "total_max_attempts": storage.MAX_ATTEMPTS}
     assert (config.connect_timeout, config.read_timeout) == (storage.CONNECT_TIMEOUT, storage.READ_TIMEOUT)
     assert client.meta.service_model.service_name == "dynamodb"
