@@ -42,6 +42,9 @@ class Settings:
     work within one process, which is all the local API and the tests need)."""
     embedding_models: frozenset[str]
     """``model@provider`` identifiers a dataset may use; RAGFlow checks the tenant's configured models."""
+    xray_sdk_tracing: bool
+    """Trace each request and its DynamoDB calls with Powertools' Tracer (the X-Ray SDK). Off by default:
+    see ``observability.tracer``."""
 
 
 def _int_env(name: str, default: int) -> int:
@@ -67,4 +70,5 @@ def settings() -> Settings:
         embedding_models=frozenset(
             m.strip() for m in os.environ.get("EMBEDDING_MODELS", DEFAULT_EMBEDDING_MODELS).split(",") if m.strip()
         ),
+        xray_sdk_tracing=os.environ.get("XRAY_SDK_TRACING", "false").lower() == "true",
     )

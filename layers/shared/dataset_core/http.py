@@ -278,15 +278,19 @@ def _require_json(event: Mapping[str, Any]) -> None:
 
 def lambda_handler_for(app: App) -> Callable[[dict[str, Any], LambdaContext], ProxyResponse]:
     """The Lambda entry point of one function: observability around ``app``."""
+    tracing = settings().xray_sdk_tracing
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-    @tracer().capture_lambda_handler
-    @metrics().log_metrics
-    def handler(event: dict[str, Any], context: LambdaContext) -> ProxyResponse:
+    def serve(event: dict[str, Any], context: LambdaContext) -> ProxyResponse:
         tenant = (event.get("requestContext", {}).get("authorizer") or {}).get("tenant_id")
         if tenant:
             logger.append_keys(tenant_id=tenant)
-            tracer().put_annotation("tenant_id", str(tenant))
+            if tracing:
+                tracer().put_annotation("tenant_id", str(tenant))
         return app.resolve(event)
 
-    return handler
+    handler = metrics().log_metrics(serve)
+    if tracing:
+        handler = tracer().capture_lambda_handler(handler)
+    return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)(
+        handler
+    )
