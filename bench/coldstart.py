@@ -53,9 +53,8 @@ from bench.moto_server import MotoServer
 CHILD = BENCH / "coldstart_child.py"
 VENV313 = BENCH / ".venv313" / "bin" / "python"
 WARM_REQUESTS = 5
-# "resolver" comes last and is no block of the handler: it prices what dataset_core.http replaced.
-LADDER = ["logger_metrics", "tracer", "pydantic", "models", "resolver"]
-LADDER_BOTOCORE_ONLY = ["logger_metrics", "tracer_botocore_only", "pydantic", "models", "resolver"]
+# The last two are no blocks of the handler: the opt-in Tracer, and what dataset_core.http replaced.
+LADDER = ["logger_metrics", "pydantic", "models", "tracer", "resolver"]
 ROUTE_EVENTS = {
     "create_dataset": "create_datasets",
     "list_datasets": "list_datasets_current",
@@ -443,12 +442,8 @@ def measure(smoke: bool) -> dict[str, Any]:
             results["compile"] = compile_costs
 
             progress("cold start ladder: the floor plus the handler's building blocks, one at a time")
-            ladder: dict[str, list[dict[str, Any]]] = {"full": [], "botocore_only": []}
-            for _ in range(runs):
-                for label, steps in (("full", LADDER), ("botocore_only", LADDER_BOTOCORE_ONLY)):
-                    job = jobs.job("create_dataset", "ladder", fn_dirs["create_dataset"], ladder=steps)
-                    ladder[label].append(runner.run(py, "create_dataset", job))
-            results["ladder"] = ladder
+            job = jobs.job("create_dataset", "ladder", fn_dirs["create_dataset"], ladder=LADDER)
+            results["ladder"] = [runner.run(py, "create_dataset", job) for _ in range(runs)]
 
             whatif_python = VENV313 if VENV313.exists() else py
             progress(f"cold start what-ifs ({', '.join(WHATIF)}) on {whatif_python.parent.parent.name}")
@@ -462,87 +457,22 @@ def measure(smoke: bool) -> dict[str, Any]:
 
 
 WHATIF_FUNCTIONS = ["authorizer", "create_dataset"]
-WHATIF = ["as is", "no .pyc", "no Tracer", "Tracer botocore only"]
-_TRACER_CALL = re.compile(r"(?<![\w.])Tracer\(")
-_NO_TRACER = """
-
-class _NoTracer:
-    \"\"\"bench what-if: no Tracer (its decorators pass through, annotations go nowhere).\"\"\"
-
-    def __init__(self, *_, **__):
-        pass
-
-    def capture_lambda_handler(self, lambda_handler=None, **_):
-        return lambda_handler if lambda_handler is not None else (lambda f: f)
-
-    def capture_method(self, method=None, **_):
-        return method if method is not None else (lambda f: f)
-
-    def put_annotation(self, *_, **__):
-        return None
-
-    def put_metadata(self, *_, **__):
-        return None
-"""
+WHATIF = ["as is", "no .pyc", "X-Ray SDK tracing"]
 
 
-def _without_tracer(text: str) -> str | None:
-    """``observability.py`` with every ``Tracer(...)`` built as a pass-through stub, or None if none is."""
-    lines = text.splitlines()
-    if not any(_TRACER_CALL.search(line) and not line.lstrip().startswith(("from ", "import ")) for line in lines):
-        return None
-    last_import = max(i for i, line in enumerate(lines) if line.startswith(("from ", "import ")))
-    body = [
-        line if line.lstrip().startswith(("from ", "import ")) else _TRACER_CALL.sub("_NoTracer(", line)
-        for line in lines
-    ]
-    return "\n".join([*body[: last_import + 1], _NO_TRACER, *body[last_import + 1 :]]) + "\n"
-
-
-def _botocore_only(text: str) -> str | None:
-    """``observability.py`` with its Tracer patching botocore only, or None if it already does."""
-    if "patch_modules" in text or not _TRACER_CALL.search(text):
-        return None
-    lines = [
-        line
-        if line.lstrip().startswith(("from ", "import "))
-        else _TRACER_CALL.sub("Tracer(patch_modules=('botocore',), ", line)
-        for line in text.splitlines()
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def variant_tree(kind: str, scratch: Path) -> tuple[Path, Path] | str:
-    """A copy of the shared layer and the functions (no ``__pycache__``), changed only as ``kind`` says:
-    (layer folder, functions folder), or why the change cannot be made to today's code."""
+def variant_tree(kind: str, scratch: Path) -> tuple[Path, Path]:
+    """A fresh copy of the shared layer and the functions (no ``__pycache__``): (layer folder, functions
+    folder). The variants differ in how they run, not in their code."""
     root = scratch / ("variant-" + re.sub(r"\W+", "-", kind))
     no_cache = shutil.ignore_patterns("__pycache__")
     shutil.copytree(LAYER, root / "layer", ignore=no_cache, dirs_exist_ok=True)
     shutil.copytree(ROOT / "functions", root / "functions", ignore=no_cache, dirs_exist_ok=True)
-    observability = root / "layer" / "dataset_core" / "observability.py"
-    if kind == "no Tracer":
-        changed = _without_tracer(observability.read_text())
-        if changed is None:
-            return "dataset_core/observability.py builds no Tracer"
-        observability.write_text(changed)
-    elif kind == "Tracer botocore only":
-        changed = _botocore_only(observability.read_text())
-        if changed is None:
-            return "the code's Tracer already patches botocore only (or there is none)"
-        observability.write_text(changed)
     return root / "layer", root / "functions"
 
 
 def measure_whatif(runner: Runner, jobs: Jobs, python: Path, runs: int, scratch: Path) -> dict[str, Any]:
     """The handler from copies of the code changed one way each, and the floor, side by side."""
-    trees: dict[str, tuple[Path, Path]] = {}
-    skipped: dict[str, str] = {}
-    for kind in WHATIF:
-        tree = variant_tree(kind, scratch)
-        if isinstance(tree, str):
-            skipped[kind] = tree
-        else:
-            trees[kind] = tree
+    trees = {kind: variant_tree(kind, scratch) for kind in WHATIF}
     results: dict[str, dict[str, list[dict[str, Any]]]] = {
         f: {k: [] for k in [*trees, "floor"]} for f in WHATIF_FUNCTIONS
     }
@@ -560,10 +490,12 @@ def measure_whatif(runner: Runner, jobs: Jobs, python: Path, runs: int, scratch:
                     env = {"PYTHONPATH": str(layer)}
                     if kind == "no .pyc":
                         env["PYTHONDONTWRITEBYTECODE"] = "1"
+                    if kind == "X-Ray SDK tracing":
+                        env["XRAY_SDK_TRACING"] = "true"
                     result = runner.run(python, function, job, env_extra=env)
                 if round_no > 0:
                     results[function][kind].append(result)
-    return {"python": python_version(python), "runs": runs, "skipped": skipped, "functions": results}
+    return {"python": python_version(python), "runs": runs, "functions": results}
 
 
 QUOTA_PLAN = {"authorizer": [256, 512], "get_dataset": [256, 512, 1024], "create_dataset": [256, 512, 1024]}

@@ -171,7 +171,7 @@ def cold_start(r: Report) -> None:
 def _breakdown(r: Report, data: dict[str, Any]) -> None:
     r.add("### Where a cold start goes (Python of the bench venv, medians)\n")
     r.add(
-        "`breakdown` runs time the lazy parts of the first request separately: `import boto3` (the shared "
+        "`breakdown` runs time the lazy parts of the first request separately: `import botocore.session` (the shared "
         "layer imports it on first use), creating the client (`storage.client()`), then the first request "
         "itself. `compile` is what compiling our own modules costs when no `.pyc` is shipped (Lambda's "
         "`/var/task` and `/opt` are read-only, so Python cannot cache what it compiles there), measured by "
@@ -189,7 +189,7 @@ def _breakdown(r: Report, data: dict[str, Any]) -> None:
             [
                 function,
                 fmt_ms(_med(runs, "import_ms")),
-                fmt_ms(_med(runs, "import_boto3_ms"), 1),
+                fmt_ms(_med(runs, "import_botocore_ms"), 1),
                 fmt_ms(_med(runs, "client_ms")),
                 fmt_ms(_med(runs, "first_ms")),
                 fmt_ms(median([w for run in runs for w in run.get("warm_ms", [])]), 1),
@@ -202,7 +202,7 @@ def _breakdown(r: Report, data: dict[str, Any]) -> None:
             [
                 "function",
                 "import app.py",
-                "import boto3",
+                "import botocore",
                 "create client",
                 "first request",
                 "warm request",
@@ -230,13 +230,12 @@ def _breakdown(r: Report, data: dict[str, Any]) -> None:
 LADDER_LABELS = {
     "floor": "floor: import boto3 + client + TransactWriteItems",
     "logger_metrics": "+ Powertools Logger and Metrics",
-    "tracer": "+ Tracer() (X-Ray SDK import + patch_all)",
-    "tracer_botocore_only": "+ Tracer(patch_modules=['botocore'])",
     "pydantic": "+ import pydantic",
     "models": "+ our router and pydantic models (dataset_core.http, models, current_models)",
-    "resolver": "(not in the handler, not in the sum) + Powertools' APIGatewayRestResolver(enable_validation=True): "
-    "what dataset_core.http replaced",
+    "tracer": "(opt-in, not in the sum) + Tracer(patch_modules=['botocore']): the X-Ray SDK",
+    "resolver": "(replaced, not in the sum) + Powertools' APIGatewayRestResolver(enable_validation=True)",
 }
+NOT_IN_HANDLER = {"tracer", "resolver"}
 
 
 def _steps(run: dict[str, Any]) -> dict[str, float]:
@@ -258,13 +257,10 @@ def _whatif(r: Report, data: dict[str, Any]) -> dict[str, dict[str, float]]:
         "Each variant is a fresh copy of `layers/shared` and `functions/` (no `__pycache__`), changed only as "
         "named; runs rotate through the variants and the floor, round after round, after one warm-up round "
         "(which also writes the `.pyc` files, except for *no .pyc*: that one runs with "
-        "`PYTHONDONTWRITEBYTECODE=1`, as on Lambda, whose code folders are read-only). *no Tracer*: every "
-        "`Tracer(...)` that `dataset_core/observability.py` builds replaced by a stub whose "
-        "decorators pass through. *Tracer botocore only*: `Tracer(..., patch_modules=('botocore',))`. "
-        f"Medians of {whatif['runs']} runs.\n"
+        "`PYTHONDONTWRITEBYTECODE=1`, as on Lambda, whose code folders are read-only). *X-Ray SDK tracing*: "
+        "the same code with `XRAY_SDK_TRACING=true` (the template's `XRaySdkTracing` parameter), which adds "
+        f"Powertools' Tracer. Medians of {whatif['runs']} runs.\n"
     )
-    for kind, why in whatif.get("skipped", {}).items():
-        r.add(f"_{kind}: not measured: {why}._\n")
     functions = whatif["functions"]
     present = next(iter(functions.values()))
     kinds = [k for k in WHATIF if k in present]
@@ -298,55 +294,34 @@ def _ladder(r: Report, data: dict[str, Any], whatif: dict[str, dict[str, float]]
     r.add(
         "The floor first, then each block the handler uses, imported and instantiated in the handler's order; "
         "each figure is the block's own time in that process, so it is what the block adds on top of the ones "
-        "above it (medians). Second column: the same with Tracer patching botocore only. A dependency two "
-        "blocks share counts for the first to import it, so removing a block can save less than its figure "
-        "here: the what-if table above measures removals on the real handlers.\n"
+        "above it (medians). The last rows price what the handler does not build by default, on top of all "
+        "the rest. A dependency two blocks share counts for the first to import it, so removing a block can "
+        "save less than its figure here: the what-if table above measures changes on the real handlers.\n"
     )
-    full, slim = _ok(data["ladder"]["full"]), _ok(data["ladder"]["botocore_only"])
-    if not full or not slim:
+    runs = _ok(data["ladder"])
+    if not runs:
         r.add("_no ladder run succeeded_\n")
         return
-
-    def floor(runs: list[dict[str, Any]]) -> float:
-        return median([x["import_ms"] + x["client_ms"] + x["first_ms"] for x in runs])
-
-    rows = [[LADDER_LABELS["floor"], f"{floor(full):.0f}", f"{floor(slim):.0f}"]]
-    marg: dict[str, float] = {}
-    for (step, _), (step_slim, _) in zip(full[0]["steps"], slim[0]["steps"], strict=True):
-        a = median([_steps(x)[step] for x in full])
-        b = median([_steps(x)[step_slim] for x in slim])
-        marg[step], marg[step_slim] = a, b
-        label = LADDER_LABELS[step] + ("" if step == step_slim else f" / {LADDER_LABELS[step_slim][2:]}")
-        rows.append([label, f"{a:.0f}", f"{b:.0f}"])
-    totals = [floor(full) + sum(v for k, v in marg.items() if k not in {"tracer_botocore_only", "resolver"})]
-    totals.append(floor(slim) + sum(v for k, v in marg.items() if k not in {"tracer", "resolver"}))
-    rows.append(["**sum**", f"**{totals[0]:.0f}**", f"**{totals[1]:.0f}**"])
-    r.add(table(["step", "ms (Tracer patch_all)", "ms (Tracer botocore only)"], rows) + "\n")
-    no_tracer = whatif.get("no Tracer", {})
-    slim_tracer = whatif.get("Tracer botocore only", {})
+    floor = median([x["import_ms"] + x["client_ms"] + x["first_ms"] for x in runs])
+    rows = [[LADDER_LABELS["floor"], f"{floor:.0f}"]]
+    marg = {step: median([_steps(x)[step] for x in runs]) for step, _ in runs[0]["steps"]}
+    for step, ms in marg.items():
+        rows.append([LADDER_LABELS[step], f"{ms:.0f}"])
+    total = floor + sum(ms for step, ms in marg.items() if step not in NOT_IN_HANDLER)
+    rows.append(["**sum** (the handler's blocks)", f"**{total:.0f}**"])
+    r.add(table(["step", "ms"], rows) + "\n")
+    tracing = whatif.get("X-Ray SDK tracing", {})
     no_pyc = whatif.get("no .pyc", {})
-    if no_tracer:
-        best = max(no_tracer.values())
-        change = ", ".join(f"{f} {_signed(-v)} ms" for f, v in no_tracer.items())
-        slimmer = (
-            "; patching botocore only instead of everything: "
-            + ", ".join(f"{f} {_signed(-v)} ms" for f, v in slim_tracer.items())
-            if slim_tracer
-            else ""
+    if tracing:
+        cost = ", ".join(f"{f} {_signed(-v)} ms" for f, v in tracing.items())
+        r.recommendations.append(
+            (
+                max(-v for v in tracing.values()),
+                f"Keep X-Ray SDK tracing opt-in (`XRaySdkTracing`): switching it on changes the cold start by {cost} "
+                "(§1 what-if: the X-Ray SDK's import, its `asyncio`, and patching botocore). It adds a subsegment "
+                "per DynamoDB call; Lambda's own segments are there without it.",
+            )
         )
-        if best < 10:
-            text = (
-                f"The Tracer, as the code builds it now, costs little: removing it changes the cold start by {change} "
-                "(§1 what-if; within the runs' spread). Keep it."
-            )
-        else:
-            text = (
-                f"Drop the Tracer or slim it (§1 what-if, cold start change without it): {change}{slimmer}. It costs "
-                "the X-Ray SDK import and its patching (`patch_all` imports and patches `requests`, `httplib`, "
-                "`sqlite3`...) plus a segment per request and per DynamoDB call; part of the saving moves to the "
-                "first request, which then imports botocore itself."
-            )
-        r.recommendations.append((best, text))
     shipped = int((r.data("size") or {}).get("pyc_files_shipped", 0))
     if no_pyc:
         worst = max(-v for v in no_pyc.values())
@@ -363,17 +338,6 @@ def _ladder(r: Report, data: dict[str, Any], whatif: dict[str, dict[str, float]]
             )
         )
     authorizer_imports = {name for _, name, _, _ in data.get("importtime", {}).get("authorizer", [])}
-    authorizer_traces = any(name.startswith("aws_xray_sdk") for name in authorizer_imports)
-    if "tracer" in marg and not no_tracer:
-        r.recommendations.append(
-            (
-                marg["tracer"],
-                f"Tracer costs {marg['tracer']:.0f} ms per cold start on top of Logger+Metrics (X-Ray SDK "
-                "import and `patch_all`, which imports and patches `requests`, `httplib`, `sqlite3`...); "
-                f"`Tracer(patch_modules=['botocore'])`: {marg.get('tracer_botocore_only', math.nan):.0f} ms."
-                + (" The authorizer builds one too, though it traces nothing." if authorizer_traces else ""),
-            )
-        )
     if "pydantic" in marg:
         authorizer_pydantic = "pydantic" in authorizer_imports
         r.recommendations.append(
