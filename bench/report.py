@@ -761,11 +761,9 @@ def _offset_section(r: Report, data: dict[str, Any], large: int) -> None:
                 "our code"
             )
             fix = (
-                "Read the skipped part with `ProjectionExpression='sk'` (keys only: the same read units, but "
-                "DynamoDB sends and botocore parses a few bytes per item instead of the whole dataset), then the "
-                "page from the last skipped key."
-                if parse > rest
-                else "Count the skipped items instead of building `Dataset`s for them."
+                "The skipped part is already read keys only (`ProjectionExpression`, `storage.list_datasets`); "
+                "what is left grows with the offset by design: deep pages are what `page_token` (cursor) "
+                "paging is for."
             )
             r.per_request.append(
                 f"Deep offset pages are CPU-bound in the function: {deep['ours_ms']:.0f} ms of our code for page "

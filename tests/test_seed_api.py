@@ -272,6 +272,28 @@ def test_one_response_holds_at_most_1000_datasets(table: Any, monkeypatch: pytes
     assert [d["name"] for d in rest] == [f"bulk{i}" for i in range(4, -1, -1)]
 
 
+@pytest.mark.parametrize("orderby", ["create_time", "update_time"])
+def test_a_deep_offset_reads_the_skipped_datasets_keys_only_and_the_page_whole(table: Any, orderby: str) -> None:
+    """Skipped datasets cost read units but are never parsed: the calls that read only skipped items ask
+    for their keys; the call that reaches the page reads whole items. No extra round trip."""
+    seed_datasets(table, TENANT_A, 2100)
+    projections: list[str | None] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        projections.append(params.get("ProjectionExpression"))
+
+    events = storage.client().meta.events
+    events.register("before-parameter-build.dynamodb.Query", record)
+    try:
+        page = list_seed(offset="2050", count="30", orderby=orderby).body["data"]
+    finally:
+        events.unregister("before-parameter-build.dynamodb.Query", record)
+    assert [d["name"] for d in page] == [f"bulk{i}" for i in range(49, 19, -1)]
+    assert all(set(d) >= {"id", "name", "parser_config", "create_date"} for d in page)
+    # As many calls as whole items would take (1000 + 1000 + the rest), the first two keys only.
+    assert projections == ["pk, sk, dataset_count", "pk, sk, dataset_count", None]
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [

@@ -6,8 +6,8 @@ pydantic models it declares, and our ``ApiError``s, validation errors and anythi
 the request id and nothing more) are mapped in ``App.resolve``.
 
 Why not Powertools' event handler: one function serves two routes, which API Gateway has already matched, and
-``APIGatewayRestResolver(enable_validation=True)`` costs 40-45 ms of a 155 ms cold start on import (its
-package imports every resolver, and validation builds its OpenAPI models) - alone a third of the floor
+``APIGatewayRestResolver(enable_validation=True)`` costs 40-45 ms of cold start on import (its package
+imports every resolver, and validation builds its OpenAPI models): more than a quarter of the 155 ms floor
 ``make bench`` measures. Routing two paths and calling ``model_validate`` is all this API needs of it, so it is
 done here; pydantic still validates, and ``tools/openapi.py`` documents the same models and routes.
 """
@@ -20,10 +20,9 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .config import settings
@@ -37,6 +36,9 @@ from .errors import (
     internal_error_body,
 )
 from .observability import logger, metrics, tracer
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ProxyResponse = dict[str, Any]
 """What a Lambda proxy integration returns to API Gateway: statusCode, headers, body."""
