@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import itertools
 import json
 import os
 import re
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +62,11 @@ def throughput(smoke: bool) -> dict[str, Any]:
                 assert status == 200, body
                 ids.append(body["data"]["id"])
             setup.close()
-            prefix = uuid.uuid4().hex[:8]
+            prefix, serial = uuid.uuid4().hex[:8], itertools.count()  # names run on across phases (n restarts)
 
             def create(conn: http.client.HTTPConnection, n: int) -> int:
-                return int(loader.call(conn, "POST", "/api/v1/datasets", key, {"name": f"c{prefix}{n}"}))
+                name = f"c{prefix}{next(serial)}"  # a taken name would measure auto-renaming, not a create
+                return int(loader.call(conn, "POST", "/api/v1/datasets", key, {"name": name}))
 
             def listing(conn: http.client.HTTPConnection, n: int) -> int:
                 return int(loader.call(conn, "GET", "/api/v1/datasets?page_size=30", key))
@@ -177,12 +180,11 @@ def saver_experiment(smoke: bool) -> dict[str, Any]:
                 extra = ["--dynamodb-endpoint", db.endpoint, "--table", db.table]
             process, port = start_local_api(tmp, loader.BENCH_KEY, extra)
             try:
-                prefix = uuid.uuid4().hex[:8]
+                serial = itertools.count()  # fresh names across both phases (n restarts with each)
 
-                def create(conn: http.client.HTTPConnection, n: int, prefix: str = prefix) -> int:
-                    return int(
-                        loader.call(conn, "POST", "/api/v1/datasets", loader.BENCH_KEY, {"name": f"s{prefix}{n}"})
-                    )
+                def create(conn: http.client.HTTPConnection, n: int, serial: Iterator[int] = serial) -> int:
+                    name = f"s{next(serial)}"
+                    return int(loader.call(conn, "POST", "/api/v1/datasets", loader.BENCH_KEY, {"name": name}))
 
                 loader.run_phase("fill", port=port, clients=1, requests=warm, seconds=8, request=create)
                 phase = loader.run_phase(
