@@ -347,6 +347,15 @@ def test_get_of_a_malformed_id_answers_400_101(bad: str) -> None:
     assert "Invalid dataset id" in reply.body["message"]
 
 
+def test_a_custom_domain_base_path_in_front_of_the_route_is_served() -> None:
+    """Behind a custom domain with a base-path mapping, API Gateway's ``path`` starts with that base path."""
+    dataset_id = create("kb1").body["data"]["id"]
+    event = route_event("get_dataset", dataset_id=dataset_id)
+    event["path"] = "/datasets-api" + event["path"]
+    reply = invoke("get_dataset", event)
+    assert (reply.status, reply.body["data"]["id"]) == (200, dataset_id)
+
+
 def test_a_path_that_is_no_route_answers_404_404() -> None:
     reply = invoke("get_dataset", route_event("get_dataset", dataset_id="../../etc/passwd"))
     assert (reply.status, reply.body) == (

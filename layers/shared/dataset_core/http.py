@@ -96,9 +96,10 @@ class App:
         body: type[BaseModel] | None = None,
         query: type[BaseModel] | None = None,
     ) -> Callable[[H], H]:
-        # Our paths hold no regex syntax besides their {parameters}.
+        # Our paths hold no regex syntax besides their {parameters}. Matched at the end of the event's path:
+        # behind a custom domain, API Gateway puts the base-path mapping (``/datasets-api/...``) in front.
         segments = _PATH_PARAMETER.sub(lambda name: f"(?P<{name[1]}>{_SEGMENT})", path)
-        pattern = re.compile(f"^{segments}$")
+        pattern = re.compile(f"{segments}$")
 
         def register(handler: H) -> H:
             self.routes.append(Route(method, path, summary, handler, body, query, pattern))
@@ -139,7 +140,7 @@ class App:
     def _match(self, event: Mapping[str, Any]) -> tuple[Route, dict[str, Any]]:
         method, path = str(event.get("httpMethod", "")).upper(), str(event.get("path", ""))
         for route in self.routes:
-            found = route.pattern.match(path)
+            found = route.pattern.search(path)
             if found and route.method == method:
                 return route, dict(found.groupdict())
         raise RouteNotFound(path)
