@@ -6,7 +6,7 @@ so the components add up to the whole import:
 
 * boto3/botocore (and its dependencies), pydantic, and our own code are always themselves;
 * anything else belongs to the innermost enclosing Powertools feature that imported it (Tracer with the
-  X-Ray SDK and what ``patch_all`` pulls in, the REST event handler with its OpenAPI validation, Logger,
+  X-Ray SDK and what its patching pulls in, the REST event handler with its OpenAPI validation, Logger,
   Metrics), or to boto3/pydantic/our code if one of those imported it;
 * what is left is the interpreter's and the standard library's.
 """
@@ -19,8 +19,8 @@ Row = tuple[int, str, int, int]
 
 BOTO = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
 PYDANTIC = {"pydantic", "pydantic_core", "annotated_types", "typing_inspection", "typing_extensions"}
-TRACER = "Powertools Tracer + X-Ray SDK (and what patch_all imports)"
-EVENT_HANDLER = "Powertools event handler (REST resolver, OpenAPI validation)"
+TRACER = "Powertools Tracer + X-Ray SDK (opt-in: XRaySdkTracing)"
+EVENT_HANDLER = "Powertools event handler (REST resolver, OpenAPI validation; replaced)"
 LOGGER = "Powertools Logger"
 METRICS = "Powertools Metrics"
 POWERTOOLS = "Powertools, shared parts"
