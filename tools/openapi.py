@@ -365,7 +365,12 @@ _SECURITY_SCHEMES = {
 def _operation(route: Route) -> dict[str, Any]:
     """A route's summary, parameters and request body, from the models that validate them."""
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "title": _title(name)}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "title": name.replace("_", " ").title()},
+        }
         for name in route.path_parameters
     ]
     if route.query is not None:
@@ -383,10 +388,6 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(route.body)}}}
     return operation
-
-
-def _title(name: str) -> str:
-    return name.replace("_", " ").title()
 
 
 def _merge(target: dict[str, Any], source: dict[str, Any], what: str) -> None:
