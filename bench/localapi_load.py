@@ -47,6 +47,20 @@ def committed(path: str) -> bool:
     return done.returncode == 0
 
 
+def summary(phase: loader.Phase) -> dict[str, Any]:
+    """What the report reads of a phase: its requests, errors, rate and latencies (ms)."""
+    latencies = [s * 1000 for s in phase.latencies]
+    return {
+        "requests": len(latencies),
+        "errors": phase.errors,
+        "seconds": phase.seconds,
+        "rps": phase.rate,
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+        "median_ms": median(latencies),
+    }
+
+
 def throughput(smoke: bool) -> dict[str, Any]:
     """create, list and get with 1 and 4 clients, through ``bench.bench_local_api``'s runner."""
     requests, seconds = (20, 2.0) if smoke else (300, 6.0)
@@ -82,20 +96,7 @@ def throughput(smoke: bool) -> dict[str, Any]:
                         f"{name} x{clients}", port=port, clients=clients, requests=requests, seconds=seconds,
                         request=request,
                     )  # fmt: skip
-                    latencies = [s * 1000 for s in phase.latencies]
-                    out["phases"].append(
-                        {
-                            "operation": name,
-                            "clients": clients,
-                            "requests": len(latencies),
-                            "errors": phase.errors,
-                            "seconds": phase.seconds,
-                            "rps": phase.rate,
-                            "p50_ms": percentile(latencies, 50),
-                            "p99_ms": percentile(latencies, 99),
-                            "median_ms": median(latencies),
-                        }
-                    )
+                    out["phases"].append({"operation": name, "clients": clients, **summary(phase)})
                     progress(f"local API {name} x{clients}: {phase.rate:.0f} req/s")
             out["list_tenant_size_at_end"] = 30 + sum(
                 p["requests"] for p in out["phases"] if p["operation"] == "create"
@@ -154,14 +155,7 @@ def nagle_experiment(smoke: bool) -> dict[str, Any]:
             finally:
                 process.terminate()
                 process.wait(timeout=30)
-        latencies = [s * 1000 for s in phase.latencies]
-        out["nodelay" if nodelay else "as_committed"] = {
-            "requests": len(latencies),
-            "errors": phase.errors,
-            "rps": phase.rate,
-            "p50_ms": percentile(latencies, 50),
-            "p99_ms": percentile(latencies, 99),
-        }
+        out["nodelay" if nodelay else "as_committed"] = summary(phase)
     return out
 
 
@@ -193,14 +187,7 @@ def saver_experiment(smoke: bool) -> dict[str, Any]:
             finally:
                 process.terminate()
                 process.wait(timeout=30)
-        latencies = [s * 1000 for s in phase.latencies]
-        out[where] = {
-            "requests": len(latencies),
-            "errors": phase.errors,
-            "rps": phase.rate,
-            "p50_ms": percentile(latencies, 50),
-            "p99_ms": percentile(latencies, 99),
-        }
+        out[where] = summary(phase)
     return out
 
 

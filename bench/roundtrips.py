@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
-import importlib.util
 import io
 import json
 import logging
@@ -29,6 +28,7 @@ from typing import Any
 
 from bench import capacity, seed
 from bench.common import BENCH_KEY, FAKE_AWS, ROOT, TENANT, load_event, write_json
+from tools import load_module
 
 TABLE = "bench-roundtrips"
 
@@ -273,13 +273,7 @@ class _Context:
 
 
 def load_function(name: str) -> ModuleType:
-    path = ROOT / "functions" / name / "app.py"
-    spec = importlib.util.spec_from_file_location(f"bench_fn_{name}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(ROOT / "functions" / name / "app.py", f"bench_fn_{name}")
 
 
 @contextlib.contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import logging
 import os
@@ -31,7 +30,7 @@ os.environ.pop("DYNAMODB_ENDPOINT", None)
 from moto import mock_aws
 
 from dataset_core import api_keys, storage
-from tools import template
+from tools import load_module, template
 from tools.embedded_dynamodb import serialize_requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,13 +56,7 @@ _modules: dict[str, ModuleType] = {}
 
 def fresh_function(name: str, instance: str = "") -> ModuleType:
     """A new import of ``functions/<name>/app.py``: what one more Lambda execution environment would load."""
-    path = ROOT / "functions" / name / "app.py"
-    spec = importlib.util.spec_from_file_location(f"fn_{name}{instance}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(ROOT / "functions" / name / "app.py", f"fn_{name}{instance}")
 
 
 def function(name: str) -> ModuleType:

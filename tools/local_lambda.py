@@ -8,7 +8,6 @@ invocation at a time under its own lock: one warm Lambda instance, which never r
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import sys
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from tools import local_state, template
+from tools import load_module, local_state, template
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -142,14 +141,7 @@ class LambdaFunction:
         self.memory = int(_function_setting(logical_id, "MemorySize", 128))
         self.timeout = float(_function_setting(logical_id, "Timeout", 3))
         module_name, _, attr = str(_function_setting(logical_id, "Handler", "app.lambda_handler")).rpartition(".")
-        # Every function's file is called app.py: a unique module name keeps them apart in sys.modules.
-        path = code_dir / f"{module_name}.py"
-        spec = importlib.util.spec_from_file_location(f"local_fn_{code_dir.name}", path)
-        if spec is None or spec.loader is None:
-            raise SystemExit(f"{logical_id}: cannot import {path}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
+        module = load_module(code_dir / f"{module_name}.py", f"local_fn_{code_dir.name}")
         self._handler: Callable[[dict[str, Any], LambdaContext], Any] = getattr(module, attr)
         self._lock = threading.Lock()
         self._output = output

@@ -21,7 +21,6 @@ can require the committed file to equal a fresh generation.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -31,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools import template
+from tools import load_module, template
 
 ROOT = template.ROOT
 OUTPUT = ROOT / "openapi.json"
@@ -313,12 +312,7 @@ def load_apps() -> dict[str, App]:
     """Every route function's app, by code folder name, imported as a fresh Lambda environment would."""
     apps: dict[str, App] = {}
     for code_dir in sorted({route.code_dir for route in template.routes()}):
-        spec = importlib.util.spec_from_file_location(f"openapi_fn_{code_dir.name}", code_dir / "app.py")
-        if spec is None or spec.loader is None:
-            raise SystemExit(f"cannot import {code_dir / 'app.py'}")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        apps[code_dir.name] = module.app
+        apps[code_dir.name] = load_module(code_dir / "app.py", f"openapi_fn_{code_dir.name}").app
     return apps
 
 
