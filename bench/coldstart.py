@@ -161,10 +161,21 @@ class Jobs:
     """Events and floor calls for each run, prepared against the table (fresh datasets where needed)."""
 
     def __init__(self, table: str) -> None:
-        from dataset_core import api_keys, storage
+        from types import SimpleNamespace
+
+        from dataset_core import api_keys
+        from dataset_core.storage import api_keys as stored_keys
+        from dataset_core.storage import codec
+        from dataset_core.storage import datasets as stored
 
         self.table = table
-        self.storage = storage
+        self.storage = SimpleNamespace(
+            tenant_pk=stored.tenant_pk,
+            dataset_sk=stored.dataset_sk,
+            apikey_pk=stored_keys.apikey_pk,
+            get_dataset=stored.get_dataset,
+            _dataset_item=lambda ds: codec.item(stored.dataset_attrs(ds)),
+        )
         self.digest = api_keys.digest(BENCH_KEY)
         seed.register_key(TENANT)
         self.existing = seed.seed_datasets(TENANT, 100, prefix="cold")  # list/get/update work on these

@@ -112,11 +112,11 @@ def run_handler(job: dict[str, Any], out: dict[str, Any], breakdown: bool) -> No
 
         out["import_botocore_ms"] = ms(started)
         started = time.perf_counter()
-        sys.modules["dataset_core.storage"].client()
+        sys.modules["dataset_core.storage.client"].client()
         out["client_ms"] = ms(started)
     out["first_ms"], out["ok"], out["detail"] = invoke(module.lambda_handler, job["first"], name, memory, 0)
     out["total_ms"] = ms(T0)
-    storage = sys.modules.get("dataset_core.storage")
+    storage = sys.modules.get("dataset_core.storage.client")
     clock = DynamoClock(storage.client()) if storage is not None else None
     warm, warm_ddb, warm_calls = [], [], []
     for n, event in enumerate(job.get("warm", []), start=1):
@@ -183,9 +183,9 @@ def run_ladder(job: dict[str, Any], out: dict[str, Any]) -> None:
 
             APIGatewayRestResolver(enable_validation=True)
         elif step == "models":
-            import dataset_core.current_models
             import dataset_core.http
-            import dataset_core.models  # noqa: F401
+            import dataset_core.legacy.models
+            import dataset_core.restful.models  # noqa: F401
         else:
             raise SystemExit(f"unknown ladder step {step}")
         steps.append((step, ms(started)))

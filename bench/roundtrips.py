@@ -103,7 +103,7 @@ def _authorizer_event(_: Fixture) -> dict[str, Any]:
 
 def _total_is_count(body: dict[str, Any]) -> str | None:
     """``total_datasets`` must be the tenant's real count (read after the request was counted)."""
-    from dataset_core import storage
+    from dataset_core.storage import datasets as storage
 
     expected = storage.dataset_count(TENANT)
     if body.get("total_datasets") != expected:
@@ -290,7 +290,7 @@ def in_process_table(table: str = TABLE) -> Iterator[Any]:
     try:
         with mock_aws():
             seed.use_endpoint(None, table)
-            from dataset_core import storage
+            from dataset_core.storage import client as storage
 
             client = storage.client()
             client.create_table(**template.table_definition(table))
@@ -301,7 +301,8 @@ def in_process_table(table: str = TABLE) -> Iterator[Any]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        from dataset_core import config, storage
+        from dataset_core import config
+        from dataset_core.storage import client as storage
 
         config.settings.cache_clear()
         storage.reset_client()
@@ -330,9 +331,10 @@ def measure(tenant_size: int = 150) -> list[Row]:
         seed.register_key(TENANT)
         fixture = Fixture(seed.seed_datasets(TENANT, tenant_size, prefix="rt"))
         functions = {name: load_function(name) for name in sorted({s.function for s in scenarios()})}
-        from dataset_core import storage
+        from dataset_core.storage import codec
+        from dataset_core.storage import datasets as storage
 
-        counter = CallCounter(client, capacity.item_size(storage._dataset_item(fixture.datasets[0])))
+        counter = CallCounter(client, capacity.item_size(codec.item(storage.dataset_attrs(fixture.datasets[0]))))
         from dataset_core.observability import logger
 
         log_bytes = LogBytes(logger.registered_formatter)

@@ -116,7 +116,7 @@ class Lister:
 
     def rebind(self) -> Probe:
         """Hook the shared layer's current client (``seed.use_endpoint`` makes a new one)."""
-        from dataset_core import storage
+        from dataset_core.storage import client as storage
 
         self.probe = Probe(storage.client())
         return self.probe

@@ -29,7 +29,8 @@ def use_endpoint(endpoint: str | None, table: str) -> None:
         os.environ["DYNAMODB_ENDPOINT"] = endpoint
     else:
         os.environ.pop("DYNAMODB_ENDPOINT", None)
-    from dataset_core import config, storage
+    from dataset_core import config
+    from dataset_core.storage import client as storage
 
     config.settings.cache_clear()
     storage.reset_client()
@@ -44,11 +45,14 @@ def register_key(tenant: str, key: str = BENCH_KEY) -> None:
 
 def dataset_items(tenant: str, count: int, prefix: str) -> tuple[list[Any], list[dict[str, Any]]]:
     """``count`` datasets, oldest first, and the PutRequests for them and their name locks."""
-    from dataset_core import datasets, storage
+    from dataset_core import datasets
     from dataset_core.config import settings
+    from dataset_core.dataset import Dataset
     from dataset_core.ids import new_id
-    from dataset_core.models import DEFAULT_PARSER_CONFIG, Dataset
-    from dataset_core.names import name_lock_key
+    from dataset_core.legacy.operations import DEFAULT_PARSER_CONFIG
+    from dataset_core.storage import codec
+    from dataset_core.storage import datasets as storage
+    from dataset_core.storage.datasets import name_lock_key
 
     base = datasets.now_ms()
     requests: list[dict[str, Any]] = []
@@ -67,17 +71,18 @@ def dataset_items(tenant: str, count: int, prefix: str) -> tuple[list[Any], list
             }
         )
         lock = {"pk": {"S": storage.tenant_pk(tenant)}, "sk": {"S": name_lock_key(ds.name)}, "dataset_id": {"S": ds.id}}
-        requests += [{"PutRequest": {"Item": storage._dataset_item(ds)}}, {"PutRequest": {"Item": lock}}]
+        requests += [{"PutRequest": {"Item": codec.item(storage.dataset_attrs(ds))}}, {"PutRequest": {"Item": lock}}]
         made.append(ds)
     return made, requests
 
 
 def seed_datasets(tenant: str, count: int, prefix: str = "bulk") -> list[Any]:
     """Add ``count`` consistent datasets to ``tenant`` (item + lock + counter), fast; they, oldest first."""
-    from dataset_core import storage
     from dataset_core.config import settings
+    from dataset_core.storage import client as storage_client
+    from dataset_core.storage import datasets as storage
 
-    client = storage.client()
+    client = storage_client.client()
     table = settings().table_name
     made, requests = dataset_items(tenant, count, prefix)
     for start in range(0, len(requests), 25):
@@ -96,13 +101,14 @@ def seed_datasets(tenant: str, count: int, prefix: str = "bulk") -> list[Any]:
 def create_dataset(tenant: str, name: str) -> str:
     """One dataset created by the real code path; its id."""
     from dataset_core import datasets
+    from dataset_core.legacy.operations import DEFAULT_PARSER_CONFIG
 
-    return datasets.create(tenant, name).id
+    return datasets.create(tenant, name, parser_config=DEFAULT_PARSER_CONFIG).id
 
 
 def dataset_ids(tenant: str, limit: int, descending: bool = True) -> list[tuple[str, int]]:
     """(id, update_time) of the tenant's datasets in creation order (newest first by default)."""
-    from dataset_core import storage
+    from dataset_core.storage import datasets as storage
 
     listing = storage.list_datasets(tenant, orderby="create_time", descending=descending, skip=0, limit=limit)
     return [(ds.id, ds.update_time) for ds in listing.datasets]

@@ -29,7 +29,9 @@ os.environ.pop("DYNAMODB_ENDPOINT", None)
 
 from moto import mock_aws
 
-from dataset_core import api_keys, storage
+from dataset_core import api_keys
+from dataset_core.storage import client as storage
+from dataset_core.storage import datasets as stored
 from tools import load_module, template
 from tools.embedded_dynamodb import serialize_requests
 
@@ -159,12 +161,12 @@ def seed_datasets(client: Any, tenant: str, count: int, prefix: str = "bulk") ->
     """Write ``count`` consistent datasets (item + lock + counter) in bulk, oldest first.
 
     moto deep-copies the whole table for every transaction, so thousands of real creates would take
-    minutes; batch writes of the very items ``storage.create_dataset`` writes take a second.
+    minutes; batch writes of the very items ``stored.create_dataset`` writes take a second.
     """
     from dataset_core import datasets
+    from dataset_core.dataset import Dataset
     from dataset_core.ids import new_id
-    from dataset_core.models import Dataset
-    from dataset_core.names import name_lock_key
+    from dataset_core.storage.codec import item
 
     base = datasets.now_ms()
     requests = []
@@ -173,8 +175,8 @@ def seed_datasets(client: Any, tenant: str, count: int, prefix: str = "bulk") ->
             id=new_id(), tenant_id=tenant, created_by=tenant, name=f"{prefix}{i}", embd_id="BAAI/x",
             parser_config={}, create_time=base + i, update_time=base + i,
         )  # fmt: skip
-        lock = {"pk": {"S": f"TENANT#{tenant}"}, "sk": {"S": name_lock_key(ds.name)}, "dataset_id": {"S": ds.id}}
-        requests += [{"PutRequest": {"Item": storage._dataset_item(ds)}}, {"PutRequest": {"Item": lock}}]
+        lock = {"pk": {"S": f"TENANT#{tenant}"}, "sk": {"S": stored.name_lock_key(ds.name)}, "dataset_id": {"S": ds.id}}
+        requests += [{"PutRequest": {"Item": item(stored.dataset_attrs(ds))}}, {"PutRequest": {"Item": lock}}]
     for start in range(0, len(requests), 25):
         client.batch_write_item(RequestItems={os.environ["TABLE_NAME"]: requests[start : start + 25]})
     client.update_item(
@@ -186,7 +188,7 @@ def seed_datasets(client: Any, tenant: str, count: int, prefix: str = "bulk") ->
 
 
 def counter(client: Any, tenant: str) -> int:
-    return storage.dataset_count(tenant)
+    return stored.dataset_count(tenant)
 
 
 DEV_KEY = "ragflow-local-development-key-0000000000000"  # the key in events/authorizer_*.json

@@ -18,7 +18,8 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from dataset_core import api_keys, config, storage
+from dataset_core import api_keys, config
+from dataset_core.storage import client as storage
 from local_server import cli, mint, running
 from tools import apikeys, template
 from tools.embedded_dynamodb import serialize_requests

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from conftest import DEV_KEY, TENANT_A, LambdaContext, function, load_event, log_lines
-from dataset_core import api_keys, storage
+from dataset_core import api_keys
 from dataset_core.errors import StorageUnavailable
+from dataset_core.storage import api_keys as stored_keys
+from dataset_core.storage import client as storage
 
 WHOLE_API = "arn:aws:execute-api:us-east-1:123456789012:1234567890/prod/*/*"
 
@@ -114,7 +116,7 @@ def test_the_authorizer_fails_closed_when_the_table_cannot_be_read(
     def unavailable(_: str) -> None:
         raise StorageUnavailable
 
-    monkeypatch.setattr(storage, "get_api_key", unavailable)
+    monkeypatch.setattr(stored_keys, "get_api_key", unavailable)
     with pytest.raises(StorageUnavailable):  # API Gateway answers AUTHORIZER_FAILURE: nobody gets in
         authorize(load_event("authorizer_bearer"))
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from conftest import TENANT_A, TENANT_B, Reply, counter, create, invoke, items, route_event, seed_datasets
-from dataset_core.current_models import default_parser_config
+from dataset_core.parser_config import default_parser_config
 
 pytestmark = pytest.mark.usefixtures("table")
 

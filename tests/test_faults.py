@@ -51,9 +51,11 @@ from conftest import (
     scan,
     seed_datasets,
 )
-from dataset_core import api_keys, storage
+from dataset_core import api_keys
 from dataset_core.errors import StorageUnavailable
-from dataset_core.names import name_lock_key
+from dataset_core.storage import client as storage
+from dataset_core.storage import datasets as stored
+from dataset_core.storage.datasets import name_lock_key
 from tools import template
 from tools.embedded_dynamodb import serialize_requests
 
@@ -491,7 +493,7 @@ def test_a_batch_read_whose_keys_stay_unprocessed_answers_503(faults: FaultInjec
 
 
 def test_a_bulk_delete_that_fails_midway_does_not_claim_nothing_changed(faults: FaultInjector, world: World) -> None:
-    """``storage.delete_datasets`` deletes 49 datasets per transaction. Fail the second transaction of a
+    """``stored.delete_datasets`` deletes 49 datasets per transaction. Fail the second transaction of a
     60-dataset delete: each chunk is consistent, but then either nothing may have been deleted, or the
     answer must not tell the client that nothing was changed (it would believe all 60 still exist)."""
     seed_datasets(storage.client(), TENANT_A, 58)
@@ -578,7 +580,7 @@ def test_the_storage_client_uses_the_standard_retry_mode(faults: FaultInjector) 
     assert faults.max_attempts >= 2
     faults.arm("GetItem", THROTTLING)
     with pytest.raises(StorageUnavailable):
-        storage.get_dataset(TENANT_A, "0" * 32)
+        stored.get_dataset(TENANT_A, "0" * 32)
     assert [(a.operation, a.number) for a in faults.attempts] == [
         ("GetItem", n) for n in range(1, faults.max_attempts + 1)
     ]
@@ -630,6 +632,6 @@ def test_persistent_throttling_exhausts_the_retries_before_the_function_times_ou
     faults.install(storage.client())
     faults.arm("GetItem", THROTTLING)
     with pytest.raises(StorageUnavailable):
-        storage.get_dataset(TENANT_A, "0" * 32)
+        stored.get_dataset(TENANT_A, "0" * 32)
     assert len(slept) == faults.max_attempts - 1
     assert sum(slept) < min(_function_timeouts().values()), slept

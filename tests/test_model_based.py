@@ -26,8 +26,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from moto import mock_aws
 
 from conftest import TENANT_A, TENANT_B, Reply, invoke, route_event
-from dataset_core import storage
-from dataset_core.names import name_lock_key
+from dataset_core.storage import client as storage
+from dataset_core.storage import datasets as stored
+from dataset_core.storage.datasets import name_lock_key
 from tools import template
 from tools.embedded_dynamodb import serialize_requests
 
@@ -118,10 +119,10 @@ class DatasetMachine(RuleBasedStateMachine):
         return reply
 
     def remember(self, tenant: str, dataset_id: str, name: str) -> None:
-        stored = storage.get_dataset(tenant, dataset_id)
-        assert stored is not None
-        assert stored.name == name
-        self.model[tenant][dataset_id] = Row(dataset_id, name, stored.update_time)
+        found = stored.get_dataset(tenant, dataset_id)
+        assert found is not None
+        assert found.name == name
+        self.model[tenant][dataset_id] = Row(dataset_id, name, found.update_time)
 
     # ---- creates ----------------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from conftest import Reply, invoke, route_event
+from dataset_core.config import DEFAULT_MAX_BODY_BYTES
 from tools import openapi, template
 
 ROUTES = sorted({(r.method, r.path) for r in template.routes()})
@@ -161,7 +162,7 @@ def _error_calls(missing: str) -> list[tuple[str, str, dict[str, Any], int]]:
         ("POST", "/api/v1/dataset", {"body": {"dataset_name": "no spaces allowed"}}, 400),
         ("POST", "/api/v1/dataset", {"body": {"dataset_name": "dup"}}, 409),
         ("POST", "/api/v1/datasets", {"body": {"name": "x", "colour": "red"}}, 400),
-        ("POST", "/api/v1/datasets", {"raw_body": "x" * (openapi._MAX_BODY_BYTES + 1), **bad_type}, 413),
+        ("POST", "/api/v1/datasets", {"raw_body": "x" * (DEFAULT_MAX_BODY_BYTES + 1), **bad_type}, 413),
         ("POST", "/api/v1/datasets", bad_type, 415),
         ("GET", "/api/v1/dataset", {"query": {"offset": "-1"}}, 400),
         ("GET", "/api/v1/datasets", {"query": {"page_size": "101"}}, 400),

@@ -12,7 +12,7 @@ from typing import Any
 import botocore
 import pytest
 
-from dataset_core import storage
+from dataset_core.storage import client as storage
 
 BOTOCORE_DATA = Path(botocore.__file__).parent / "data"
 

@@ -33,7 +33,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dataset_core import api_keys
-from dataset_core.errors import ApiError
+from dataset_core.errors import DomainError
 from tools import local_state, template
 
 _TENANT = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             result = run_local(
                 local_state.StateDir((args.state_dir or local_state.DEFAULT_STATE_DIR).resolve()), command
             )
-    except (CommandError, local_state.StateError, ApiError, BotoCoreError, ClientError) as error:
+    except (CommandError, local_state.StateError, DomainError, BotoCoreError, ClientError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     _print(args, result)

@@ -38,7 +38,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from dataset_core import api_keys, storage
+from dataset_core import api_keys
+from dataset_core.storage.transact import ConditionFailedError
 from tools import apikeys, local_docs, local_state, template
 from tools.local_gateway import HOST, MAX_BODY, Gateway, Reply, Request
 from tools.local_lambda import LambdaFunction, Output, code_dir, function_at, function_ids, lambda_environment
@@ -268,7 +269,7 @@ def _ensure_dev_key(output: Output) -> str:
     if api_keys.authenticate(key) is None:
         try:
             api_keys.create_key(DEV_TENANT, "local development", key)
-        except storage.ConditionFailedError:
+        except ConditionFailedError:
             output.line(f"note: this key was revoked; start with --reset or set {KEY_ENV} to another key", always=True)
     return key
 

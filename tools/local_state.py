@@ -31,7 +31,8 @@ from typing import Any
 
 from moto import mock_aws
 
-from dataset_core import config, storage
+from dataset_core import config
+from dataset_core.storage import client as storage
 from tools import template
 from tools.embedded_dynamodb import cheap_transactions, exclusive, fast_item_responses, serialize_requests
 

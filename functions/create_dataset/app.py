@@ -1,21 +1,35 @@
-"""POST /api/v1/dataset (seed) and POST /api/v1/datasets (current RAGFlow): create a dataset."""
+"""POST /api/v1/dataset (legacy) and POST /api/v1/datasets (RESTful): create a dataset."""
 
-from dataset_core import current_api, seed_api
-from dataset_core.current_models import CreateDatasetRequest
-from dataset_core.http import App, ProxyResponse, lambda_handler_for, ok
-from dataset_core.models import SeedCreateRequest
+from dataset_core import errors
+from dataset_core.http import App, Success, lambda_handler_for, ok
+from dataset_core.legacy import operations as legacy
+from dataset_core.legacy.models import LegacyCreated, LegacyCreateRequest
+from dataset_core.restful import operations as restful
+from dataset_core.restful.models import CreateDatasetRequest, RestfulDataset
 
 app = App()
 
 
-@app.post("/api/v1/dataset", summary="Create a dataset (seed API)", body=SeedCreateRequest)
-def create_seed(tenant_id: str, body: SeedCreateRequest) -> ProxyResponse:
-    return ok(seed_api.create(tenant_id, body))
+@app.post(
+    "/api/v1/dataset",
+    summary="Create a dataset (legacy API)",
+    body=LegacyCreateRequest,
+    response=LegacyCreated,
+    errors=(errors.InvalidName, errors.DuplicateName, errors.QuotaExceeded),
+)
+def create_legacy(tenant_id: str, body: LegacyCreateRequest) -> Success:
+    return ok(legacy.create(tenant_id, body))
 
 
-@app.post("/api/v1/datasets", summary="Create a dataset", body=CreateDatasetRequest)
-def create_current(tenant_id: str, body: CreateDatasetRequest) -> ProxyResponse:
-    return ok(current_api.create(tenant_id, body))
+@app.post(
+    "/api/v1/datasets",
+    summary="Create a dataset (a taken name becomes `name(1)`, `name(2)` ...)",
+    body=CreateDatasetRequest,
+    response=RestfulDataset,
+    errors=(errors.UnsupportedModel, errors.DuplicateName, errors.QuotaExceeded),
+)
+def create_restful(tenant_id: str, body: CreateDatasetRequest) -> Success:
+    return ok(restful.create(tenant_id, body))
 
 
 lambda_handler = lambda_handler_for(app)

@@ -1,19 +1,30 @@
-"""GET /api/v1/dataset/{dataset_id} (seed) and GET /api/v1/datasets/{dataset_id} (current): one dataset."""
+"""GET /api/v1/dataset/{dataset_id} (legacy) and GET /api/v1/datasets/{dataset_id} (RESTful): one dataset."""
 
-from dataset_core import current_api, seed_api
-from dataset_core.http import App, ProxyResponse, lambda_handler_for, ok
+from dataset_core import errors
+from dataset_core.http import App, Success, lambda_handler_for, ok
+from dataset_core.legacy import operations as legacy
+from dataset_core.legacy.models import LegacyDataset
+from dataset_core.restful import operations as restful
+from dataset_core.restful.models import RestfulDataset
 
 app = App()
 
 
-@app.get("/api/v1/dataset/{dataset_id}", summary="Get a dataset (seed API)")
-def get_seed(tenant_id: str, dataset_id: str) -> ProxyResponse:
-    return ok(seed_api.get(tenant_id, dataset_id))
+@app.get(
+    "/api/v1/dataset/{dataset_id}",
+    summary="Get a dataset (legacy API)",
+    response=LegacyDataset,
+    errors=(errors.DatasetNotFound,),
+)
+def get_legacy(tenant_id: str, dataset_id: str) -> Success:
+    return ok(legacy.get(tenant_id, dataset_id))
 
 
-@app.get("/api/v1/datasets/{dataset_id}", summary="Get a dataset")
-def get_current(tenant_id: str, dataset_id: str) -> ProxyResponse:
-    return ok(current_api.get(tenant_id, dataset_id))
+@app.get(
+    "/api/v1/datasets/{dataset_id}", summary="Get a dataset", response=RestfulDataset, errors=(errors.DatasetNotFound,)
+)
+def get_restful(tenant_id: str, dataset_id: str) -> Success:
+    return ok(restful.get(tenant_id, dataset_id))
 
 
 lambda_handler = lambda_handler_for(app)

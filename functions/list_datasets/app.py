@@ -1,21 +1,35 @@
-"""GET /api/v1/dataset (seed) and GET /api/v1/datasets (current): list the caller's datasets."""
+"""GET /api/v1/dataset (legacy) and GET /api/v1/datasets (RESTful): list the caller's datasets."""
 
-from dataset_core import current_api, seed_api
-from dataset_core.current_models import ListDatasetsQuery
-from dataset_core.http import App, ProxyResponse, lambda_handler_for, ok
-from dataset_core.models import SeedListQuery
+from dataset_core import errors
+from dataset_core.http import App, Success, lambda_handler_for, ok
+from dataset_core.legacy import operations as legacy
+from dataset_core.legacy.models import LegacyDataset, LegacyListQuery
+from dataset_core.restful import operations as restful
+from dataset_core.restful.models import ListDatasetsQuery, ListedDataset, PageInfo
 
 app = App()
 
 
-@app.get("/api/v1/dataset", summary="List datasets (seed API)", query=SeedListQuery)
-def list_seed(tenant_id: str, query: SeedListQuery) -> ProxyResponse:
-    return ok(seed_api.list_datasets(tenant_id, query))
+@app.get(
+    "/api/v1/dataset",
+    summary="List datasets (legacy API), at most 1000 per response",
+    query=LegacyListQuery,
+    response=list[LegacyDataset],
+)
+def list_legacy(tenant_id: str, query: LegacyListQuery) -> Success:
+    return ok(legacy.list_datasets(tenant_id, query))
 
 
-@app.get("/api/v1/datasets", summary="List datasets", query=ListDatasetsQuery)
-def list_current(tenant_id: str, query: ListDatasetsQuery) -> ProxyResponse:
-    page = current_api.list_datasets(tenant_id, query)
+@app.get(
+    "/api/v1/datasets",
+    summary="List datasets: a page, with the total and a cursor to the next page",
+    query=ListDatasetsQuery,
+    response=list[ListedDataset],
+    extra=PageInfo,
+    errors=(errors.DatasetNotFound,),
+)
+def list_restful(tenant_id: str, query: ListDatasetsQuery) -> Success:
+    page = restful.list_datasets(tenant_id, query)
     return ok(page.data, total_datasets=page.total, next_page_token=page.next_page_token)
 
 

@@ -1,21 +1,36 @@
-"""PUT /api/v1/dataset/{dataset_id} (seed) and PUT /api/v1/datasets/{dataset_id} (current): update."""
+"""PUT /api/v1/dataset/{dataset_id} (legacy) and PUT /api/v1/datasets/{dataset_id} (RESTful): update."""
 
-from dataset_core import current_api, seed_api
-from dataset_core.current_models import UpdateDatasetRequest
-from dataset_core.http import App, ProxyResponse, lambda_handler_for, ok
-from dataset_core.models import SeedUpdateRequest
+from dataset_core import errors
+from dataset_core.http import App, Success, lambda_handler_for, ok
+from dataset_core.legacy import operations as legacy
+from dataset_core.legacy.models import LegacyDataset, LegacyUpdateRequest
+from dataset_core.restful import operations as restful
+from dataset_core.restful.models import RestfulDataset, UpdateDatasetRequest
 
 app = App()
 
 
-@app.put("/api/v1/dataset/{dataset_id}", summary="Update a dataset (seed API)", body=SeedUpdateRequest)
-def update_seed(tenant_id: str, dataset_id: str, body: SeedUpdateRequest) -> ProxyResponse:
-    return ok(seed_api.update(tenant_id, dataset_id, body))
+@app.put(
+    "/api/v1/dataset/{dataset_id}",
+    summary="Update a dataset (legacy API)",
+    body=LegacyUpdateRequest,
+    response=LegacyDataset,
+    errors=(errors.InvalidName, errors.NothingToUpdate, errors.UnsupportedModel, errors.DatasetNotOwned,
+            errors.DuplicateName),
+)  # fmt: skip
+def update_legacy(tenant_id: str, dataset_id: str, body: LegacyUpdateRequest) -> Success:
+    return ok(legacy.update(tenant_id, dataset_id, body))
 
 
-@app.put("/api/v1/datasets/{dataset_id}", summary="Update a dataset", body=UpdateDatasetRequest)
-def update_current(tenant_id: str, dataset_id: str, body: UpdateDatasetRequest) -> ProxyResponse:
-    return ok(current_api.update(tenant_id, dataset_id, body))
+@app.put(
+    "/api/v1/datasets/{dataset_id}",
+    summary="Update a dataset",
+    body=UpdateDatasetRequest,
+    response=RestfulDataset,
+    errors=(errors.NothingToUpdate, errors.UnsupportedModel, errors.DatasetNotFound, errors.DuplicateName),
+)
+def update_restful(tenant_id: str, dataset_id: str, body: UpdateDatasetRequest) -> Success:
+    return ok(restful.update(tenant_id, dataset_id, body))
 
 
 lambda_handler = lambda_handler_for(app)

@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from . import storage
+from .storage import api_keys as storage
 
 KEY_PREFIX = "ragflow-"
 _KEY_FORMAT = re.compile(r"ragflow-[A-Za-z0-9_\-]{32,128}")

@@ -23,6 +23,7 @@ DEFAULT_EMBEDDING_MODELS = ",".join(
         "nomic-embed-text@Ollama",
     ]
 )
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ def settings() -> Settings:
         dynamodb_endpoint=os.environ.get("DYNAMODB_ENDPOINT") or None,
         default_embedding_model=os.environ.get("DEFAULT_EMBEDDING_MODEL", "BAAI/bge-large-zh-v1.5"),
         dataset_quota=_int_env("DATASET_QUOTA", 10_000),
-        max_body_bytes=_int_env("MAX_BODY_BYTES", 1024 * 1024),
+        max_body_bytes=_int_env("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
         page_token_secret=(os.environ.get("PAGE_TOKEN_SECRET") or secrets.token_hex(32)).encode(),
         embedding_models=frozenset(
             m.strip() for m in os.environ.get("EMBEDDING_MODELS", DEFAULT_EMBEDDING_MODELS).split(",") if m.strip()

@@ -12,12 +12,12 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from . import storage
 from .config import settings
-from .errors import ApiError, BadRequest, StorageUnavailable
-from .ids import new_id, normalize_id
-from .models import DEFAULT_PARSER_CONFIG, Dataset
+from .dataset import Dataset, Order
+from .errors import DomainError, StorageUnavailable
+from .ids import new_id
 from .observability import metrics
+from .storage import datasets as storage
 
 MAX_PAGE = 1000
 """Most datasets one response carries; clients page with ``offset`` (or a page token)."""
@@ -27,24 +27,15 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def dataset_id(raw: str) -> str:
-    """A path id as stored (32 lowercase hex), or 400/101 if it is not a UUID at all."""
-    normalized = normalize_id(raw)
-    if normalized is None:
-        raise BadRequest(f"Invalid dataset id '{raw[:64]}': expected a UUID (32 hex characters)")
-    return normalized
-
-
 def create(tenant_id: str, name: str, **fields: Any) -> Dataset:
-    """Create a dataset named ``name`` (already validated); 409 if the tenant has the name already.
+    """Create a dataset named ``name`` (already validated); ``DuplicateName`` if the tenant has the name.
 
-    ``fields`` are further ``Dataset`` attributes; the rest take the seed API's documented defaults.
+    ``fields`` are further ``Dataset`` attributes (``parser_config`` among them); the rest take their defaults.
     """
     created = now_ms()
     ds = Dataset.model_validate(
         {
             "embd_id": settings().default_embedding_model,
-            "parser_config": DEFAULT_PARSER_CONFIG,
             **fields,
             "id": new_id(),
             "tenant_id": tenant_id,
@@ -59,18 +50,18 @@ def create(tenant_id: str, name: str, **fields: Any) -> Dataset:
     return ds
 
 
-def get(tenant_id: str, dataset_id: str, *, missing: ApiError) -> Dataset:
+def get(tenant_id: str, dataset_id: str, *, missing: DomainError) -> Dataset:
     ds = storage.get_dataset(tenant_id, dataset_id)
     if ds is None:
         raise missing
     return ds
 
 
-def update(tenant_id: str, dataset_id: str, change: Callable[[Dataset], Dataset], *, missing: ApiError) -> Dataset:
+def update(tenant_id: str, dataset_id: str, change: Callable[[Dataset], Dataset], *, missing: DomainError) -> Dataset:
     """Apply ``change`` to the stored dataset and write it back, conditional on its version.
 
     If another request wrote the dataset in between, read it again and re-apply: no update is lost, and a
-    rename moves the name lock in the same transaction (or fails with 409, changing nothing).
+    rename moves the name lock in the same transaction (or fails with ``DuplicateName``, changing nothing).
     """
     for _ in range(5):
         current = get(tenant_id, dataset_id, missing=missing)
@@ -81,7 +72,7 @@ def update(tenant_id: str, dataset_id: str, change: Callable[[Dataset], Dataset]
     raise StorageUnavailable  # five writers in a row beat us to it: let the client retry
 
 
-def delete(tenant_id: str, dataset_id: str, *, missing: ApiError) -> None:
+def delete(tenant_id: str, dataset_id: str, *, missing: DomainError) -> None:
     """Delete a dataset with its name lock and counter; retried if a concurrent write moved it first."""
     for _ in range(5):
         ds = get(tenant_id, dataset_id, missing=missing)
@@ -94,7 +85,7 @@ def delete(tenant_id: str, dataset_id: str, *, missing: ApiError) -> None:
 def page(
     tenant_id: str,
     *,
-    orderby: storage.Order,
+    orderby: Order,
     descending: bool,
     offset: int,
     limit: int,

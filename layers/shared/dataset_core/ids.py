@@ -1,4 +1,4 @@
-"""Dataset ids: UUIDv7 as 32 lowercase hex characters.
+"""Dataset ids: UUIDv7 as 32 lowercase hex characters, and the one rule for reading an id a client sent.
 
 Time-ordered ids make the table's sort key (``DATASET#<id>``) follow creation order, so "newest first"
 is a plain reverse Query. They are still valid UUIDs, which RAGFlow's clients check. Python 3.13 has no
@@ -44,3 +44,8 @@ def normalize_id(raw: str) -> str | None:
     """
     lowered = raw.lower()
     return lowered.replace("-", "") if _UUID.fullmatch(lowered) else None
+
+
+def is_id(value: str) -> bool:
+    """Whether ``value`` is an id in its stored form (32 lowercase hex digits)."""
+    return len(value) == 32 and normalize_id(value) == value

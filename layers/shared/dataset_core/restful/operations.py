@@ -1,30 +1,30 @@
-"""The current RAGFlow API (``/api/v1/datasets``): RAGFlow v0.27's rules over ``datasets``."""
+"""The RESTful API's operations: RAGFlow v0.27's rules over ``dataset_core.datasets``."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
-from . import datasets, page_tokens, storage
-from .config import settings
-from .current_models import (
+from .. import datasets, embedding, page_tokens, parser_config
+from ..dataset import Dataset
+from ..errors import BadRequest, DatasetNotFound, DuplicateName, NothingToUpdate
+from ..ids import normalize_id
+from ..names import free_name, split_name
+from ..storage import datasets as storage
+from .models import (
     CreateDatasetRequest,
-    CurrentDataset,
     DeleteDatasetsRequest,
     ListDatasetsQuery,
+    ParsingStatus,
+    RestfulDataset,
     UpdateDatasetRequest,
-    deep_merge,
-    default_parser_config,
 )
-from .errors import DATA_ERROR, BadRequest, DatasetNotFound, DuplicateName, NothingToUpdate, UnsupportedModel
-from .ids import normalize_id
-from .models import Dataset
+
+MAX_LIST_IDS = 100  # as RAGFlow v0.27
 
 
 def _lacks_permission(tenant_id: str, what: str) -> DatasetNotFound:
-    return DatasetNotFound(f"User '{tenant_id}' lacks permission for dataset '{what}'", DATA_ERROR)
+    return DatasetNotFound(f"User '{tenant_id}' lacks permission for dataset '{what}'")
 
 
 def _uuid(raw: str) -> str:
@@ -34,73 +34,35 @@ def _uuid(raw: str) -> str:
     return normalized
 
 
-def embedding_model(requested: str | None) -> str:
-    """The model a dataset gets: the configured default, or one of the configured models."""
-    if requested is None or requested == settings().default_embedding_model:
-        return settings().default_embedding_model
-    if requested not in settings().embedding_models and not re.fullmatch(r"[0-9a-f]{32}", requested):
-        raise UnsupportedModel(f"Unsupported model: {requested}")
-    return requested
-
-
-def _parser_config(chunk_method: str, given: Any) -> dict[str, Any]:
-    defaults = default_parser_config(chunk_method)
-    if given is None or not given.model_fields_set:  # absent, null or {}: the method's defaults
-        return defaults
-    return deep_merge(defaults, given.model_dump())
-
-
 # ---- create -------------------------------------------------------------------------------------------------
 
 
-def create(tenant_id: str, request: CreateDatasetRequest) -> CurrentDataset:
+def create(tenant_id: str, request: CreateDatasetRequest) -> RestfulDataset:
     """Create; a taken name is renamed as RAGFlow's ``duplicate_name`` does (``kb`` -> ``kb(1)``)."""
     fields = {
         "avatar": request.avatar,
         "description": request.description,
-        "embd_id": embedding_model(request.embedding_model),
+        "embd_id": embedding.resolve(request.embedding_model),
         "permission": request.permission,
         "parser_id": request.chunk_method,
-        "parser_config": _parser_config(request.chunk_method, request.parser_config),
+        "parser_config": parser_config.for_create(request.chunk_method, request.parser_config),
     }
     name = request.name
     for _ in range(5):
         try:
-            return CurrentDataset.of(datasets.create(tenant_id, name, **fields))
+            return RestfulDataset.of(datasets.create(tenant_id, name, **fields))
         except DuplicateName:
-            stem, _, _ = _split_name(name)
+            stem, _, _ = split_name(name)
             name = free_name(name, set(storage.names_with_prefix(tenant_id, stem)))
     raise DuplicateName(name)  # others kept taking each free name first; very unlikely, and safe to retry
-
-
-def _split_name(name: str) -> tuple[str, int, str]:
-    """``"kb(2).pdf"`` -> ``("kb", 2, ".pdf")``: RAGFlow's stem, counter and suffix of a name."""
-    ext = PurePosixPath(name).suffix
-    stem = name[: len(name) - len(ext)]
-    counter = re.search(r"\(([0-9]+)\)$", stem)
-    if counter is None:
-        return stem, 0, ext
-    return stem[: counter.start()], int(counter.group(1)), ext
-
-
-def free_name(name: str, taken: set[str]) -> str:
-    """RAGFlow's ``duplicate_name``: while the name is taken (case-insensitively), count its ``(n)`` up,
-    keeping a suffix in place: ``x.y`` -> ``x(1).y``, ``kb(1)`` -> ``kb(2)``."""
-    while name.lower() in taken:
-        stem, counter, ext = _split_name(name)
-        name = f"{stem}({counter + 1}){ext}"
-    return name
 
 
 # ---- read ---------------------------------------------------------------------------------------------------
 
 
-def get(tenant_id: str, raw_id: str) -> CurrentDataset:
+def get(tenant_id: str, raw_id: str) -> RestfulDataset:
     dataset_id = _uuid(raw_id)
-    return CurrentDataset.of(datasets.get(tenant_id, dataset_id, missing=_lacks_permission(tenant_id, raw_id)))
-
-
-MAX_LIST_IDS = 100  # as RAGFlow v0.27
+    return RestfulDataset.of(datasets.get(tenant_id, dataset_id, missing=_lacks_permission(tenant_id, raw_id)))
 
 
 @dataclass(frozen=True)
@@ -160,23 +122,21 @@ def _filtered(tenant_id: str, query: ListDatasetsQuery) -> list[Dataset]:
 
 
 def _view(ds: Dataset, query: ListDatasetsQuery) -> dict[str, Any]:
-    view = CurrentDataset.of(ds).model_dump(mode="json")
+    view = RestfulDataset.of(ds).model_dump(mode="json")
     if query.include_parsing_status:  # no documents here yet, so every count is 0
-        view["parsing_status"] = dict.fromkeys(
-            ("unstart_count", "running_count", "cancel_count", "done_count", "fail_count"), 0
-        )
+        view["parsing_status"] = ParsingStatus().model_dump()
     return view
 
 
 # ---- update -------------------------------------------------------------------------------------------------
 
 
-def update(tenant_id: str, raw_id: str, request: UpdateDatasetRequest) -> CurrentDataset:
+def update(tenant_id: str, raw_id: str, request: UpdateDatasetRequest) -> RestfulDataset:
     dataset_id = _uuid(raw_id)
     sent = request.model_fields_set
     if not sent:
         raise NothingToUpdate("no properties were modified")
-    embd_id = embedding_model(request.embedding_model) if request.embedding_model is not None else None
+    embd_id = embedding.resolve(request.embedding_model) if request.embedding_model is not None else None
 
     def change(ds: Dataset) -> Dataset:
         for field in ("name", "avatar", "description", "permission", "language", "pagerank"):
@@ -187,13 +147,15 @@ def update(tenant_id: str, raw_id: str, request: UpdateDatasetRequest) -> Curren
         if "chunk_method" in sent and request.chunk_method != ds.parser_id:
             ds.parser_id = request.chunk_method
             if "parser_config" not in sent:
-                ds.parser_config = default_parser_config(request.chunk_method)
+                ds.parser_config = parser_config.default_parser_config(request.chunk_method)
         if request.parser_config is not None and request.parser_config.model_fields_set:
-            ds.parser_config = deep_merge(ds.parser_config, request.parser_config.model_dump(exclude_unset=True))
+            ds.parser_config = parser_config.deep_merge(
+                ds.parser_config, request.parser_config.model_dump(exclude_unset=True)
+            )
         return ds
 
     updated = datasets.update(tenant_id, dataset_id, change, missing=_lacks_permission(tenant_id, raw_id))
-    return CurrentDataset.of(updated)
+    return RestfulDataset.of(updated)
 
 
 # ---- delete -------------------------------------------------------------------------------------------------
@@ -215,5 +177,5 @@ def delete(tenant_id: str, request: DeleteDatasetsRequest) -> dict[str, int]:
     found = storage.get_datasets(tenant_id, wanted)
     missing = [i for i in wanted if i not in found]
     if missing:
-        raise DatasetNotFound(f"User '{tenant_id}' lacks permission for datasets: '{', '.join(missing)}'", DATA_ERROR)
+        raise DatasetNotFound(f"User '{tenant_id}' lacks permission for datasets: '{', '.join(missing)}'")
     return {"success_count": storage.delete_datasets([found[i] for i in wanted])}

@@ -1,0 +1,52 @@
+"""The stored dataset record, shared by both API generations, and the vocabulary of its fields.
+
+``Dataset`` keeps RAGFlow's own column names (``embd_id``, ``parser_id``, ``doc_num`` ...), which are also the
+keys of the legacy API's dataset object; each API generation is a view of it.
+"""
+
+from __future__ import annotations
+
+from email.utils import formatdate
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Order = Literal["create_time", "update_time"]
+Permission = Literal["me", "team"]
+ChunkMethod = Literal[
+    "naive", "book", "email", "laws", "manual", "one", "paper", "picture", "presentation", "qa", "table", "tag",
+    "resume",
+]  # fmt: skip
+
+
+class Dataset(BaseModel):
+    """One dataset as stored; ``version`` grows with every write and guards against lost updates."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+    id: str
+    tenant_id: str
+    created_by: str
+    name: str
+    avatar: str | None = None
+    description: str | None = None
+    language: str = "English"
+    embd_id: str
+    permission: Permission = "me"
+    parser_id: str = "naive"
+    parser_config: dict[str, Any]
+    similarity_threshold: float = 0.2
+    vector_similarity_weight: float = 0.3
+    status: str = "1"
+    doc_num: int = 0
+    chunk_num: int = 0
+    token_num: int = 0
+    pagerank: int = 0
+    create_time: int
+    update_time: int
+    version: int = 1
+
+
+def http_date(epoch_ms: int) -> str:
+    """RFC 1123 in GMT, as RAGFlow's rows carry it: ``Mon, 17 Jun 2024 16:00:05 GMT``."""
+    return formatdate(epoch_ms / 1000, usegmt=True)
