@@ -4,7 +4,7 @@
 #                Python 3.13 when one is found, so that `sam build` finds the python3.13 the runtime needs
 #   .venv-checkov  checkov, apart for the same reason
 #   .venv-sdk    the official ragflow-sdk client, unmodified (0.27.x needs Python 3.13), which
-#                tests/test_ragflow_sdk.py runs against the local API
+#                tests/e2e/test_ragflow_sdk.py runs against the local API
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -17,17 +17,10 @@ BIN := $(VENV)/bin
 PIP_QUIET := --quiet --disable-pip-version-check
 PORT ?= 9380
 
-.PHONY: run test lint fmt typecheck unit template-check sam-build openapi clean help
+.PHONY: run test lint fmt typecheck unit e2e template-check sam-build openapi clean help
 
-help:
-	@echo "make run    - the local API on an embedded DynamoDB (prints its URL and an API key)"
-	@echo "make test   - every check: ruff, mypy, pytest, cfn-lint, checkov, sam validate --lint, sam build"
-	@echo "make fmt    - format and auto-fix"
-	@echo "make openapi - regenerate openapi.json from the handlers (tests/test_openapi.py checks it is current)"
-	@echo "make apikey ARGS=\"create --tenant acme --label ci\" - the API-key CLI (create/list/revoke; see README)"
-	@echo "make bench-local - requests per second and p50/p99 of the local API, 4 clients, list and create"
-	@echo "make bench  - every benchmark of issue 6 (< 10 min), rewrites bench/REPORT.md and bench/list_latency.png"
-	@echo "make bench-smoke - the same code at tiny sizes (< 1 min), report under bench/.work/"
+help: ## this list
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9-]+):.*## /  make \1\t/' | expand -t 24
 
 $(VENV)/.installed: requirements/app.txt requirements/dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,50 +46,54 @@ $(CHECKOV)/.installed: requirements/checkov.txt
 	$(CHECKOV)/bin/python -m pip install $(PIP_QUIET) -r requirements/checkov.txt 2> >(grep -v "is ignored: it is neither" >&2)
 	@touch $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed ## the local API on an embedded DynamoDB (prints its URL and an API key; ARGS="--reset" ...)
 	$(BIN)/python -m tools.local_api --port $(PORT) $(ARGS)
 
-test: lint typecheck unit template-check
+test: lint typecheck unit e2e template-check ## every check: lint, typecheck, unit, e2e, template-check
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed ## ruff check and ruff format --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-fmt: $(VENV)/.installed
+fmt: $(VENV)/.installed ## format and auto-fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-typecheck: $(VENV)/.installed
+typecheck: $(VENV)/.installed ## mypy --strict
 	$(BIN)/mypy layers/shared tools tests
 	for f in functions/*/app.py; do $(BIN)/mypy "$$f" || exit 1; done
 
-unit: $(VENV)/.installed $(SDK)/.installed
-	$(BIN)/python -m pytest
+# tests/ is organised by layer; each folder is a pytest marker (tests/conftest.py).
+unit: $(VENV)/.installed ## pytest, all but end-to-end (unit, handlers, template, tooling): needs only .venv
+	$(BIN)/python -m pytest -m "not e2e"
 
-template-check: $(TOOLS)/.installed $(CHECKOV)/.installed
+e2e: $(VENV)/.installed $(SDK)/.installed ## pytest end-to-end over HTTP against the local API, the official ragflow-sdk included
+	$(BIN)/python -m pytest -m e2e
+
+template-check: $(TOOLS)/.installed $(CHECKOV)/.installed ## cfn-lint, checkov, sam validate --lint, and sam build when a Python 3.13 is found
 	$(TOOLS)/bin/cfn-lint template.yaml
 	BC_SKIP_MAPPING=TRUE $(CHECKOV)/bin/checkov --quiet --compact --framework cloudformation -f template.yaml
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam validate --lint --region us-east-1
 	@if [ -x $(TOOLS)/bin/python3.13 ]; then $(MAKE) --no-print-directory sam-build; \
 	 else echo "sam build skipped: no Python 3.13 on this machine (the Lambda runtime is python3.13)"; fi
 
-openapi: $(VENV)/.installed
+openapi: $(VENV)/.installed ## regenerate openapi.json from the routes (a test fails while it is stale)
 	$(BIN)/python -m tools.openapi
 
-sam-build: $(TOOLS)/.installed
+sam-build: $(TOOLS)/.installed ## sam build (the layer with Python 3.13 bytecode)
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam build --region us-east-1
 	@ls .aws-sam/build/SharedLayer/python/dataset_core/__pycache__/storage.cpython-313.pyc > /dev/null \
 	  || { echo "sam build: the shared layer has no Python 3.13 bytecode"; exit 1; }
 
-clean:
+clean: ## remove the venvs and all build output
 	rm -rf $(VENV) $(TOOLS) $(SDK) $(CHECKOV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 .PHONY: apikey bench-local
 
-apikey: $(VENV)/.installed
+apikey: $(VENV)/.installed ## the API-key CLI: make apikey ARGS="create --tenant acme --label ci"
 	@$(BIN)/python -m tools.apikeys $(ARGS)
 
-bench-local: $(VENV)/.installed
+bench-local: $(VENV)/.installed ## requests per second and p50/p99 of the local API, 4 clients
 	$(BIN)/python -m bench.bench_local_api
 
 # Benchmarks (bench/REPORT.md): matplotlib and moto's server on top of the project venv, and a venv with only
@@ -116,8 +113,8 @@ $(BENCH313)/.installed: requirements/app.txt
 	  && touch $@; \
 	 else echo "no Python 3.13 here: cold starts are measured on the project venv's Python only"; fi
 
-bench: $(VENV)/.bench-installed $(TOOLS)/.installed $(BENCH313)/.installed
+bench: $(VENV)/.bench-installed $(TOOLS)/.installed $(BENCH313)/.installed ## every benchmark (< 10 min): rewrites bench/REPORT.md
 	$(BIN)/python -m bench.run
 
-bench-smoke: $(VENV)/.bench-installed
+bench-smoke: $(VENV)/.bench-installed ## the benchmarks at tiny sizes (< 1 min), report under bench/.work/
 	$(BIN)/python -m bench.run --smoke

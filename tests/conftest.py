@@ -1,4 +1,13 @@
-"""Shared fixtures: an embedded DynamoDB built from template.yaml, the real handlers, the events/ files."""
+"""Shared fixtures: an embedded DynamoDB built from template.yaml, the real handlers, the events/ files.
+
+Tests are organised by layer, one folder each, and marked after it (``pytest -m unit`` ...):
+
+    unit/      pure functions of the shared layer, table-driven
+    handlers/  the real handlers fed API Gateway events, on moto (races, faults, hostile input, model-based)
+    e2e/       over HTTP against the local API (``make run``'s server), the README, fuzzing, ragflow-sdk
+    template/  template.yaml and openapi.json
+    tooling/   the operator and developer tools: the key CLI, the embedded DynamoDB, the benchmarks
+"""
 
 from __future__ import annotations
 
@@ -192,6 +201,18 @@ def counter(client: Any, tenant: str) -> int:
 
 
 DEV_KEY = "ragflow-local-development-key-0000000000000"  # the key in events/authorizer_*.json
+
+
+# ---- markers by folder ------------------------------------------------------------------------
+
+LAYERS = ("unit", "handlers", "e2e", "template", "tooling")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        layer = item.path.parent.name
+        if layer in LAYERS:
+            item.add_marker(getattr(pytest.mark, layer))
 
 
 # ---- no key in any log line of the whole run --------------------------------------------------

@@ -1,7 +1,7 @@
 """Drive the official ``ragflow-sdk`` client, unmodified, and print what it returned as JSON.
 
 This file runs under ``.venv-sdk``'s interpreter, not the project's: ragflow-sdk 0.27.x requires Python 3.13
-while the project runs on 3.11 too. ``tests/test_ragflow_sdk.py`` starts it as a subprocess against a local
+while the project runs on 3.11 too. ``tests/e2e/test_ragflow_sdk.py`` starts it as a subprocess against a local
 API and asserts on the JSON it prints. It therefore imports only the client and the standard library, and it
 reports values exactly as the client hands them to a user (a ``DataSet``'s attributes, an exception's
 message), so that the assertions are about what a script written for RAGFlow would see.

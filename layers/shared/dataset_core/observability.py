@@ -3,12 +3,11 @@
 Tracer and Metrics are built on first use: the authorizer needs neither.
 
 The Tracer is opt-in (``XRAY_SDK_TRACING=true``, the template's ``XRaySdkTracing`` parameter). Building it
-imports the X-Ray SDK, whose recorder imports ``asyncio``, and patches botocore: ~20 ms of every route
-function's cold start, an eighth of the floor ``make bench`` measures. Lambda's active tracing records each
-invocation's segments without it; what the SDK adds is a subsegment per DynamoDB call and the tenant as an
-annotation. The SDK is in maintenance mode since 2026-02-25 (end of support 2027-02-25; Powertools plans
-an OpenTelemetry tracer), so it is not worth its cold start by default. When on, it patches botocore only:
-its DynamoDB calls are what a trace should show.
+imports the X-Ray SDK, whose recorder imports ``asyncio``, and patches botocore: a large share of a route
+function's cold start (``bench/REPORT.md``). Lambda's active tracing records each invocation's segments without
+it; what the SDK adds is a subsegment per DynamoDB call and the tenant as an annotation. AWS has put the X-Ray SDK
+in maintenance mode (Powertools plans an OpenTelemetry tracer), so it is not worth its cold start by default.
+When on, it patches botocore only: its DynamoDB calls are what a trace should show.
 """
 
 from __future__ import annotations

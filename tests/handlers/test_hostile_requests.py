@@ -3,7 +3,7 @@
 A table of requests a careless or malicious client can send — broken, absurd or tricky JSON, bodies of
 the wrong type, encoding or size, names and ids built to look like something else or to smuggle
 syntax, numbers no field can hold, repeated or unknown query parameters — each with the status and
-``code`` the contract (DESIGN §2-§4) gives it. For each: the status is below 500, the body is
+``code`` the contract (README, docs/COMPATIBILITY.md) gives it. For each: the status is below 500, the body is
 ``{"code": int, "message": str, "data": ...}``, and a refused request wrote nothing (the whole table is
 compared before and after). Cases that apply to both API generations run against both.
 """
@@ -532,7 +532,7 @@ LOOKALIKES = {
 def test_a_lookalike_of_an_existing_name_is_another_name_in_the_current_api(
     original: str, lookalike: str, existing: Existing
 ) -> None:
-    """Uniqueness is case-insensitive (DESIGN §3 (d)) and nothing more: a Cyrillic or fullwidth letter is
+    """Uniqueness is case-insensitive (docs/COMPATIBILITY.md) and nothing more: a Cyrillic or fullwidth letter is
     a different letter, not a case of a Latin one. So a lookalike is a new dataset under its own name —
     not auto-renamed to ``kb1(1)``, not a 409 — the original is left alone, and the lookalike's own
     case variants are then taken (409 on a rename to its upper case)."""

@@ -31,6 +31,6 @@ def test_every_scenario_answers(rows: dict[str, roundtrips.Row]) -> None:
 
 
 def test_list_reads_the_total_in_band(rows: dict[str, roundtrips.Row]) -> None:
-    """The first page of the default order and its total_datasets come from one Query (DESIGN §7)."""
+    """The first page of the default order and its total_datasets come from one Query."""
     row = rows["GET /datasets (page 1, page_size 30, default order)"]
     assert row.calls == {"Query": 1}

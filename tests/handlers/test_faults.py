@@ -573,7 +573,7 @@ def test_the_authorizer_never_allows_an_unknown_key_whatever_the_fault(
 
 
 def test_the_storage_client_uses_the_standard_retry_mode(faults: FaultInjector) -> None:
-    """The retry counts above rest on this configuration (DESIGN §5: standard retry mode), and the SDK
+    """The retry counts above rest on this configuration (standard retry mode), and the SDK
     really makes that many attempts, numbered 1, 2, ... in its ``amz-sdk-request`` header."""
     config: Any = storage.client().meta.config
     assert config.retries["mode"] == "standard"
