@@ -15,6 +15,7 @@ import copy
 import json
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,6 +128,24 @@ class Reply:
     body: dict[str, Any]
     raw: str
     headers: dict[str, Any]
+
+
+def race(calls: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Run each (function, event) in its own thread and execution environment, all released together."""
+    handlers = [fresh_function(name, f"_race{i}").lambda_handler for i, (name, _) in enumerate(calls)]
+    barrier = threading.Barrier(len(calls))
+    results: list[dict[str, Any]] = [{} for _ in calls]
+
+    def run(i: int) -> None:
+        barrier.wait()
+        results[i] = handlers[i](calls[i][1], LambdaContext())
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
 
 
 def invoke(function_name: str, event: dict[str, Any]) -> Reply:

@@ -7,31 +7,12 @@ bug in our code would still let two creates through here.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from typing import Any
 
-from conftest import TENANT_A, TENANT_B, LambdaContext, counter, fresh_function, items, route_event
+from conftest import TENANT_A, TENANT_B, counter, items, race, route_event
 
 THREADS = 20
-
-
-def race(calls: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Run each (function, event) in its own thread and execution environment, all released together."""
-    handlers = [fresh_function(name, f"_race{i}").lambda_handler for i, (name, _) in enumerate(calls)]
-    barrier = threading.Barrier(len(calls))
-    results: list[dict[str, Any]] = [{} for _ in calls]
-
-    def run(i: int) -> None:
-        barrier.wait()
-        results[i] = handlers[i](calls[i][1], LambdaContext())
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def test_duplicate_name_is_rejected_even_under_concurrent_creates(table: Any) -> None:

@@ -7,20 +7,24 @@ because every storage call is keyed by that tenant.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from . import contention
 from .config import settings
 from .dataset import Dataset, Order
-from .errors import DomainError, StorageUnavailable
+from .errors import DomainError, PartiallyDeleted, StorageUnavailable
 from .ids import new_id
 from .observability import metrics
 from .storage import datasets as storage
 
 MAX_PAGE = 1000
 """Most datasets one response carries; clients page with ``offset`` (or a page token)."""
+DELETE_ALL_SECONDS = 20.0
+"""How long ``delete_all`` keeps starting transactions: inside the delete function's timeout and API Gateway's
+29 s integration limit, with room for the transactions under way."""
 
 
 def now_ms() -> int:
@@ -63,23 +67,82 @@ def update(tenant_id: str, dataset_id: str, change: Callable[[Dataset], Dataset]
     If another request wrote the dataset in between, read it again and re-apply: no update is lost, and a
     rename moves the name lock in the same transaction (or fails with ``DuplicateName``, changing nothing).
     """
-    for _ in range(5):
+    for _ in contention.attempts():
         current = get(tenant_id, dataset_id, missing=missing)
         proposed = change(current.model_copy(deep=True))
         updated = proposed.model_copy(update={"version": current.version + 1, "update_time": now_ms()})
         if storage.update_dataset(current, updated):
             return updated
-    raise StorageUnavailable  # five writers in a row beat us to it: let the client retry
+    raise StorageUnavailable  # other writers kept winning for the whole budget: let the client retry
 
 
 def delete(tenant_id: str, dataset_id: str, *, missing: DomainError) -> None:
     """Delete a dataset with its name lock and counter; retried if a concurrent write moved it first."""
-    for _ in range(5):
+    for _ in contention.attempts():
         ds = get(tenant_id, dataset_id, missing=missing)
-        if storage.delete_datasets([ds]) == 1:
-            metrics().add_metric(name="DatasetsDeleted", unit=MetricUnit.Count, value=1)
+        if storage.delete_chunk([storage.ref(ds)]):
+            _count_deleted(1)
             return
-    raise missing  # still changing under us after several tries: someone else deleted or keeps renaming it
+    raise StorageUnavailable  # other writers kept changing it for the whole budget: let the client retry
+
+
+def delete_many(tenant_id: str, found: Sequence[Dataset]) -> int:
+    """Delete every one of ``found`` (the caller checked they are the tenant's), or say what is left.
+
+    A transaction whose datasets changed since they were read is retried on what they are now; one that
+    someone else deleted meanwhile is done. Success means all of them are gone; anything less is
+    ``PartiallyDeleted``, with what was deleted and the ids left, never a success.
+    """
+    return _delete_refs(tenant_id, [storage.ref(ds) for ds in found], deleted_before=0, requested=len(found))
+
+
+def delete_all(tenant_id: str) -> int:
+    """Delete every dataset of the tenant, a page of references at a time (bounded memory whatever its size).
+
+    It stops starting new pages once ``DELETE_ALL_SECONDS`` have passed and answers ``PartiallyDeleted``: the
+    function's timeout must never cut a delete off without an answer.
+    """
+    deadline = time.monotonic() + DELETE_ALL_SECONDS
+    deleted = 0
+    for page in storage.dataset_refs(tenant_id):
+        if time.monotonic() > deadline:
+            raise PartiallyDeleted(deleted, None, [])
+        deleted = _delete_refs(tenant_id, page, deleted_before=deleted, requested=None)
+    return deleted
+
+
+def _delete_refs(tenant_id: str, refs: list[storage.DatasetRef], *, deleted_before: int, requested: int | None) -> int:
+    left = {r.id: r for r in refs}
+    deleted = deleted_before
+    for _ in contention.attempts():
+        refs_left, size = list(left.values()), storage.MAX_TRANSACTION_DATASETS
+        chunks = [refs_left[i : i + size] for i in range(0, len(refs_left), size)]
+        for chunk in chunks:
+            try:
+                done = storage.delete_chunk(chunk)
+            except StorageUnavailable as unavailable:
+                if deleted:  # earlier transactions committed: say so, rather than "nothing was changed"
+                    raise PartiallyDeleted(deleted, requested, list(left)) from unavailable
+                raise
+            if done:
+                deleted += len(chunk)
+                _count_deleted(len(chunk))
+                for r in chunk:
+                    del left[r.id]
+        if not left:
+            return deleted
+        current = storage.get_datasets(tenant_id, list(left))  # what the failed transactions found changed
+        for dataset_id in [i for i in left if i not in current]:
+            del left[dataset_id]  # deleted by someone else meanwhile: gone, as asked
+            deleted += 1
+        left = {i: storage.ref(current[i]) for i in left}
+        if not left:
+            return deleted
+    raise PartiallyDeleted(deleted, requested, list(left))
+
+
+def _count_deleted(count: int) -> None:
+    metrics().add_metric(name="DatasetsDeleted", unit=MetricUnit.Count, value=count)
 
 
 def page(

@@ -61,6 +61,20 @@ class PayloadTooLarge(DomainError):
         super().__init__(f"Request body too large: the limit is {limit} bytes")
 
 
+class ItemTooLarge(DomainError):
+    """What would be stored exceeds what DynamoDB holds in one item (its bytes, not its characters)."""
+
+    def __init__(self, field: str, field_bytes: int, limit: int) -> None:
+        super().__init__(
+            f"Dataset too large to store: its fields take more than the {limit} bytes a dataset may hold; "
+            f"the largest is '{field}' ({field_bytes} bytes, UTF-8)"
+        )
+
+
+class ResponseTooLarge(DomainError):
+    """The answer would exceed what Lambda may return; the message says how to ask for less."""
+
+
 class UnsupportedMediaType(DomainError):
     def __init__(self, content_type: str) -> None:
         super().__init__(f"Unsupported content type: Expected application/json, got {content_type}")
@@ -86,11 +100,13 @@ class StorageUnavailable(DomainError):
 
 
 class PartiallyDeleted(StorageUnavailable):
-    """A bulk delete spans several transactions; DynamoDB failed after some of them had committed."""
+    """A delete of many datasets spans several transactions, and not all of them could be done: some datasets
+    were deleted, ``ids_left`` were not (the first hundred of them, for a bounded answer)."""
 
-    def __init__(self, deleted: int, requested: int) -> None:
+    def __init__(self, deleted: int, requested: int | None, ids_left: list[str]) -> None:
+        of = f" of {requested}" if requested is not None else ""
         super().__init__(
-            f"The database became unavailable during the delete: {deleted} of {requested} datasets were "
-            "deleted; please retry to delete the rest",
-            data={"success_count": deleted},
+            f"Only part of the delete could be done: {deleted}{of} datasets were deleted; please retry to delete "
+            "the rest",
+            data={"success_count": deleted, "ids_left": ids_left[:100]},
         )

@@ -13,11 +13,13 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 
 from .config import settings
 from .errors import BadRequest
 
 _MAC_BYTES = 16
+_CANONICAL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _b64(data: bytes) -> str:
@@ -25,7 +27,14 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """The bytes of ``text`` if it is their canonical encoding (URL-safe, unpadded, no other character), so that
+    one token has one spelling: Python's decoder alone also takes padding, ``+``/``/``, newlines and junk."""
+    if not _CANONICAL.fullmatch(text):
+        raise ValueError("not canonical base64")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not canonical base64")
+    return data
 
 
 def _mac(payload: bytes) -> bytes:
@@ -48,7 +57,7 @@ def decode(token: str, tenant_id: str, orderby: str, desc: bool) -> tuple[str, i
         raise BadRequest("Invalid page_token: not a token this API issued") from None
     if not hmac.compare_digest(mac, _mac(payload)):
         raise BadRequest("Invalid page_token: not a token this API issued")
-    fields = json.loads(payload)
+    fields = json.loads(payload)  # signed by us: well-formed
     if fields["t"] != tenant_id:
         raise BadRequest("Invalid page_token: not a token this API issued")
     if (fields["o"], fields["d"]) != (orderby, desc):

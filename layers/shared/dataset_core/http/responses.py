@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
 from .. import errors
+from ..payload import dumps
 
 # RAGFlow's RetCode numbers (api/settings.py, common/constants.py).
 SUCCESS = 0
@@ -32,6 +32,8 @@ ERRORS: dict[type[errors.DomainError], tuple[int, int]] = {
     errors.DuplicateName: (409, DATA_ERROR),
     errors.QuotaExceeded: (409, DATA_ERROR),
     errors.PayloadTooLarge: (413, ARGUMENT_ERROR),
+    errors.ItemTooLarge: (413, ARGUMENT_ERROR),
+    errors.ResponseTooLarge: (400, ARGUMENT_ERROR),
     errors.UnsupportedMediaType: (415, ARGUMENT_ERROR),
     errors.StorageUnavailable: (503, CONNECTION_ERROR),
 }
@@ -43,11 +45,6 @@ ProxyResponse = dict[str, Any]
 
 def status_and_code(error_class: type[errors.DomainError]) -> tuple[int, int]:
     return next(ERRORS[cls] for cls in error_class.__mro__ if cls in ERRORS)
-
-
-def dumps(body: Any) -> str:
-    """Compact ASCII JSON with sorted keys, as RAGFlow's Flask server wrote it."""
-    return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
 def json_response(status: int, body: Mapping[str, Any]) -> ProxyResponse:
@@ -74,7 +71,17 @@ def plain(data: Any) -> Any:
 
 def error_body(error: errors.DomainError) -> dict[str, Any]:
     _, code = status_and_code(type(error))
-    return {"code": code, "message": error.message, "data": error.data, **error.extra}
+    return {"code": code, "message": _capped(error.message), "data": error.data, **error.extra}
+
+
+def _capped(message: str) -> str:
+    """``message``, cut so that an error body stays within ``MAX_ERROR_BODY_BYTES`` (messages echo input)."""
+    budget = MAX_ERROR_BODY_BYTES // 2  # room for the rest of the body and for escapes
+    if len(dumps(message).encode()) <= budget:
+        return message
+    while len(dumps(message).encode()) > budget:
+        message = message[: len(message) * 3 // 4]
+    return message + " [...]"
 
 
 def error_response(error: errors.DomainError) -> ProxyResponse:
@@ -87,11 +94,19 @@ def internal_error_body(request_id: str) -> dict[str, Any]:
     return {"code": EXCEPTION_ERROR, "message": f"Internal server error (request id {request_id})", "data": None}
 
 
+MAX_PROBLEMS = 10
+"""Validation problems named in one message; a body with thousands of bad fields gets a count of the rest."""
+MAX_ERROR_BODY_BYTES = 16 * 1024
+"""No error body is larger, whatever the request held: an error must not amplify what the client sent."""
+
+
 def validation_message(problems: Any) -> str:
     """RAGFlow's wording for pydantic errors: ``Field: <loc> - Message: <msg> - Value: <input>`` lines."""
     lines = []
-    for problem in problems:
-        loc = ".".join(str(part) for part in problem.get("loc", ())) or "body"
-        msg = str(problem.get("msg", "Invalid value"))
+    for problem in problems[:MAX_PROBLEMS]:
+        loc = ".".join(str(part) for part in problem.get("loc", ()))[:128] or "body"
+        msg = str(problem.get("msg", "Invalid value"))[:256]
         lines.append(f"Field: {loc} - Message: {msg} - Value: {str(problem.get('input'))[:128]}")
+    if len(problems) > MAX_PROBLEMS:
+        lines.append(f"... and {len(problems) - MAX_PROBLEMS} more problems")
     return "\n".join(lines) or "Invalid request"

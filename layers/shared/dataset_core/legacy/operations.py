@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import datasets, embedding
+from .. import datasets, embedding, payload
 from ..dataset import Dataset
 from ..errors import BadRequest, DatasetNotFound, DatasetNotOwned, NothingToUpdate
 from ..ids import normalize_id
@@ -39,10 +39,13 @@ def create(tenant_id: str, request: LegacyCreateRequest) -> LegacyCreated:
     return LegacyCreated(dataset_name=ds.name, dataset_id=ds.id, id=ds.id)
 
 
-def list_datasets(tenant_id: str, query: LegacyListQuery) -> list[LegacyDataset]:
+def list_datasets(tenant_id: str, query: LegacyListQuery) -> list[dict[str, Any]]:
+    """Up to ``count`` datasets from ``offset``, fewer if more would not fit in one Lambda response: the
+    legacy API's clients page by the number of datasets they received."""
     limit = datasets.MAX_PAGE if query.count == -1 else query.count
     listing = datasets.page(tenant_id, orderby=query.orderby, descending=query.desc, offset=query.offset, limit=limit)
-    return [LegacyDataset.of(ds) for ds in listing.datasets]
+    views = [LegacyDataset.of(ds).model_dump(mode="json") for ds in listing.datasets]
+    return views[: payload.fitting(views)]
 
 
 def get(tenant_id: str, raw_id: str) -> LegacyDataset:

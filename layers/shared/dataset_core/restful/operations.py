@@ -5,9 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .. import datasets, embedding, page_tokens, parser_config
+from .. import contention, datasets, embedding, page_tokens, parser_config, payload
 from ..dataset import Dataset
-from ..errors import BadRequest, DatasetNotFound, DuplicateName, NothingToUpdate
+from ..errors import (
+    BadRequest,
+    DatasetNotFound,
+    DuplicateName,
+    NothingToUpdate,
+    ResponseTooLarge,
+    StorageUnavailable,
+)
 from ..ids import normalize_id
 from ..names import free_name, split_name
 from ..storage import datasets as storage
@@ -47,14 +54,16 @@ def create(tenant_id: str, request: CreateDatasetRequest) -> RestfulDataset:
         "parser_id": request.chunk_method,
         "parser_config": parser_config.for_create(request.chunk_method, request.parser_config),
     }
-    name = request.name
-    for _ in range(5):
+    name, taken = request.name, None
+    for _ in contention.attempts():
         try:
             return RestfulDataset.of(datasets.create(tenant_id, name, **fields))
         except DuplicateName:
-            stem, _, _ = split_name(name)
-            name = free_name(name, set(storage.names_with_prefix(tenant_id, stem)))
-    raise DuplicateName(name)  # others kept taking each free name first; very unlikely, and safe to retry
+            if taken is None:  # one read of the names like it; later losses add the name just lost
+                taken = set(storage.names_with_prefix(tenant_id, split_name(name)[0]))
+            taken.add(name.lower())
+            name = free_name(name, taken)
+    raise StorageUnavailable  # other creates kept taking each free name first for the whole budget
 
 
 # ---- read ---------------------------------------------------------------------------------------------------
@@ -73,10 +82,17 @@ class DatasetPage:
 
 
 def list_datasets(tenant_id: str, query: ListDatasetsQuery) -> DatasetPage:
-    """A page of the tenant's datasets; ``name``/``id``/``ids`` filter, ``page_token`` continues a listing."""
+    """A page of the tenant's datasets; ``name``/``id``/``ids`` filter, ``page_token`` continues a listing.
+
+    A page must fit in one Lambda response (``payload``). A cursor page is cut to what fits and continues
+    exactly where it was cut; an offset page cannot be cut (its client asks for the next page by number and
+    would skip what was left out), so one that does not fit is refused, saying how many would.
+    """
     if query.id is not None or query.name or query.ids:
-        found = _filtered(tenant_id, query)
-        return DatasetPage([_view(ds, query) for ds in found], len(found), None)
+        found = [_view(ds, query) for ds in _filtered(tenant_id, query)]
+        if payload.fitting(found) < len(found):
+            raise ResponseTooLarge(f"These {len(found)} datasets exceed what one response may carry: ask for fewer ids")
+        return DatasetPage(found, len(found), None)
     after = None
     if query.page_token is not None:
         if query.page != 1:
@@ -91,11 +107,18 @@ def list_datasets(tenant_id: str, query: ListDatasetsQuery) -> DatasetPage:
         after=after,
         with_total=True,
     )
+    views = [_view(ds, query) for ds in listing.datasets]
+    fit = payload.fitting(views)
+    if fit < len(views) and after is None:
+        raise ResponseTooLarge(
+            f"This page of {len(views)} datasets exceeds what one response may carry: lower page_size to {fit} "
+            "or less (next_page_token then continues the listing)"
+        )
+    kept = listing.datasets[:fit]
     token = None
-    if listing.more and listing.datasets:
-        last = listing.datasets[-1]
-        token = page_tokens.encode(tenant_id, query.orderby, query.desc, last.id, last.update_time)
-    return DatasetPage([_view(ds, query) for ds in listing.datasets], listing.total or 0, token)
+    if (listing.more or fit < len(views)) and kept:
+        token = page_tokens.encode(tenant_id, query.orderby, query.desc, kept[-1].id, kept[-1].update_time)
+    return DatasetPage(views[:fit], listing.total or 0, token)
 
 
 def _filtered(tenant_id: str, query: ListDatasetsQuery) -> list[Dataset]:
@@ -162,14 +185,10 @@ def update(tenant_id: str, raw_id: str, request: UpdateDatasetRequest) -> Restfu
 
 
 def delete(tenant_id: str, request: DeleteDatasetsRequest) -> dict[str, int]:
-    """Delete by ids (all must be the caller's, else nothing is deleted) or everything with delete_all."""
-    if request.delete_all:
-        everything = storage.list_datasets(
-            tenant_id, orderby="create_time", descending=False, skip=0, limit=10**9
-        ).datasets
-        return {"success_count": storage.delete_datasets(everything)}
+    """Delete the ids given (all must be the caller's, else nothing is deleted) or, with none given and
+    ``delete_all``, every dataset of the caller."""
     if not request.ids:
-        return {"success_count": 0}
+        return {"success_count": datasets.delete_all(tenant_id) if request.delete_all else 0}
     wanted = [_uuid(i) for i in request.ids]
     duplicates = sorted({i for i in wanted if wanted.count(i) > 1})
     if duplicates:
@@ -178,4 +197,4 @@ def delete(tenant_id: str, request: DeleteDatasetsRequest) -> dict[str, int]:
     missing = [i for i in wanted if i not in found]
     if missing:
         raise DatasetNotFound(f"User '{tenant_id}' lacks permission for datasets: '{', '.join(missing)}'")
-    return {"success_count": storage.delete_datasets([found[i] for i in wanted])}
+    return {"success_count": datasets.delete_many(tenant_id, [found[i] for i in wanted])}

@@ -7,14 +7,15 @@ or not at all, whatever runs concurrently.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..dataset import Dataset, Order
-from ..errors import DuplicateName, PartiallyDeleted, QuotaExceeded, StorageUnavailable
+from ..errors import DuplicateName, QuotaExceeded, StorageUnavailable
 from .client import client, table
 from .codec import item, plain
+from .limits import check_fits, check_numbers
 from .transact import ConditionFailedError, Translate, delete, put, transact, update
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ META_SK = "META"
 NAME_PREFIX = "NAME#"
 MAX_TRANSACTION_DATASETS = 49
 """Datasets one delete transaction removes: each with its lock, plus the counter, within DynamoDB's 100 actions."""
+REFS_PER_PAGE = MAX_TRANSACTION_DATASETS * 10
+"""Dataset references one Query of ``dataset_refs`` reads: what bounds the memory of deleting them all."""
 
 # DynamoDB caps a sort key at 1024 bytes. Names whose lower-cased UTF-8 form would not fit after the
 # "NAME#" prefix are locked under their SHA-256 instead, behind a prefix no literal lock can have.
@@ -62,15 +65,24 @@ def dataset_attrs(ds: Dataset) -> dict[str, Any]:
     }
 
 
+def _storable(ds: Dataset) -> dict[str, Any]:
+    """The dataset's item, checked against DynamoDB's rules: the item and its ``by_update_time`` entry
+    (all attributes projected) share one 400 KB, and every number must be storable."""
+    attrs = dataset_attrs(ds)
+    check_numbers(attrs)
+    check_fits(attrs, copies=2)
+    return attrs
+
+
 def _dataset(typed: Mapping[str, Any]) -> Dataset:
     return Dataset.model_validate(plain(typed))
 
 
-def _lock_key(ds: Dataset) -> dict[str, str]:
+def _lock_key(ds: Dataset | DatasetRef) -> dict[str, str]:
     return {"pk": tenant_pk(ds.tenant_id), "sk": name_lock_key(ds.name)}
 
 
-def _dataset_key(ds: Dataset) -> dict[str, str]:
+def _dataset_key(ds: Dataset | DatasetRef) -> dict[str, str]:
     return {"pk": tenant_pk(ds.tenant_id), "sk": dataset_sk(ds.id)}
 
 
@@ -85,7 +97,7 @@ def create_dataset(ds: Dataset, quota: int) -> None:
     """Store a new dataset, its name lock and the incremented counter in one transaction."""
     transact(
         [
-            put(dataset_attrs(ds), "attribute_not_exists(pk)"),
+            put(_storable(ds), "attribute_not_exists(pk)"),
             put(_lock_key(ds) | {"dataset_id": ds.id}, "attribute_not_exists(pk)"),
             update(
                 _counter_key(ds.tenant_id),
@@ -104,7 +116,7 @@ def update_dataset(old: Dataset, new: Dataset) -> bool:
     The write is conditional on ``old.version``: returns False if someone else wrote the dataset since
     ``old`` was read (the caller re-reads and re-applies), so no update is ever lost.
     """
-    items = [put(dataset_attrs(new), "version = :v", {":v": old.version})]
+    items = [put(_storable(new), "version = :v", {":v": old.version})]
     if name_lock_key(old.name) != name_lock_key(new.name):
         items += [
             put(_lock_key(new) | {"dataset_id": new.id}, "attribute_not_exists(pk)"),
@@ -117,37 +129,64 @@ def update_dataset(old: Dataset, new: Dataset) -> bool:
     return True
 
 
-def delete_datasets(datasets: list[Dataset]) -> int:
-    """Delete datasets of one tenant, each with its lock, ``MAX_TRANSACTION_DATASETS`` per transaction with
-    the counter. Returns how many were deleted; a chunk whose datasets changed meanwhile is skipped whole,
-    never half-applied."""
-    deleted = 0
-    for start in range(0, len(datasets), MAX_TRANSACTION_DATASETS):
-        chunk = datasets[start : start + MAX_TRANSACTION_DATASETS]
-        items: list[TransactWriteItemTypeDef] = []
-        for ds in chunk:
-            items += [
-                delete(_dataset_key(ds), "version = :v", {":v": ds.version}),
-                delete(_lock_key(ds), "dataset_id = :id", {":id": ds.id}),
-            ]
-        items.append(
-            update(
-                _counter_key(chunk[0].tenant_id),
-                "ADD dataset_count :minus",
-                "dataset_count >= :n",
-                {":minus": -len(chunk), ":n": len(chunk)},
-            )
+class DatasetRef(NamedTuple):
+    """What deleting a dataset needs: its keys, its name (for the lock) and the version it was read at."""
+
+    tenant_id: str
+    id: str
+    name: str
+    version: int
+
+
+def ref(ds: Dataset) -> DatasetRef:
+    return DatasetRef(ds.tenant_id, ds.id, ds.name, ds.version)
+
+
+def delete_chunk(refs: Sequence[DatasetRef]) -> bool:
+    """Delete up to ``MAX_TRANSACTION_DATASETS`` datasets of one tenant, each with its lock, and count them off
+    the counter, in one transaction. False, with nothing deleted, if any of them changed since it was read."""
+    items: list[TransactWriteItemTypeDef] = []
+    for ds in refs:
+        items += [
+            delete(_dataset_key(ds), "version = :v", {":v": ds.version}),
+            delete(_lock_key(ds), "dataset_id = :id", {":id": ds.id}),
+        ]
+    items.append(
+        update(
+            _counter_key(refs[0].tenant_id),
+            "ADD dataset_count :minus",
+            "dataset_count >= :n",
+            {":minus": -len(refs), ":n": len(refs)},
         )
-        try:
-            transact(items)
-        except ConditionFailedError:
-            continue
-        except StorageUnavailable as unavailable:
-            if deleted:  # earlier chunks are gone: say so, rather than "nothing was changed"
-                raise PartiallyDeleted(deleted, len(datasets)) from unavailable
-            raise
-        deleted += len(chunk)
-    return deleted
+    )
+    try:
+        transact(items)
+    except ConditionFailedError:
+        return False
+    return True
+
+
+def dataset_refs(tenant_id: str) -> Iterator[list[DatasetRef]]:
+    """The tenant's datasets, oldest first, a page of references at a time: every dataset, in bounded memory,
+    reading a few bytes of each."""
+    query: dict[str, Any] = {
+        "TableName": table(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": item({":pk": tenant_pk(tenant_id), ":prefix": DATASET_PREFIX}),
+        "ProjectionExpression": "sk, #name, version",
+        "ExpressionAttributeNames": {"#name": "name"},
+        "Limit": REFS_PER_PAGE,
+        "ConsistentRead": True,
+    }
+    while True:
+        with Translate():
+            response = client().query(**query)
+        page = [plain(typed) for typed in response.get("Items", [])]
+        if page:
+            yield [DatasetRef(tenant_id, p["sk"][len(DATASET_PREFIX) :], p["name"], p["version"]) for p in page]
+        if not response.get("LastEvaluatedKey") or not page:
+            return
+        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 # ---- reads ------------------------------------------------------------------------------------------------

@@ -7,11 +7,10 @@ the error its caller said it means (a taken name, a full quota), throttling and 
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
+from .. import contention
 from ..errors import DomainError, StorageUnavailable
 from .client import client, table
 from .codec import item
@@ -19,9 +18,8 @@ from .codec import item
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-CONFLICT_RETRIES = 3
-"""Extra tries of a transaction DynamoDB cancelled only for a conflict with another transaction."""
-
+_TRANSIENT_REASONS = {"None", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", None}
+"""Why DynamoDB may cancel a transaction that a retry can complete (``CancellationReasons`` codes)."""
 _TRANSIENT_CODES = {
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",
@@ -57,9 +55,12 @@ class Translate:
                 for index, reason in enumerate(reasons):
                     if reason.get("Code") == "ConditionalCheckFailed" and index in self.reasons:
                         raise self.reasons[index] from None
-                if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                codes = {r.get("Code") for r in reasons}
+                if "ConditionalCheckFailed" in codes:
                     raise ConditionFailedError from None
-                raise StorageUnavailable from exc  # conflicts or throttling inside the transaction
+                if codes <= _TRANSIENT_REASONS:  # conflicts or throttling inside the transaction
+                    raise StorageUnavailable from exc
+                return  # a ValidationError: a bug of ours, never "retry later"
             if error.get("Code") == "ConditionalCheckFailedException":
                 raise ConditionFailedError from None
             if _is_transient(exc):
@@ -101,12 +102,12 @@ def _action(*, condition: str, values: Mapping[str, Any] | None, **fields: Any) 
 
 
 def transact(items: list[TransactWriteItemTypeDef], reasons: Mapping[int, DomainError] | None = None) -> None:
-    """One ``TransactWriteItems``, retried a few times if DynamoDB cancelled it *only* because another
-    transaction touched one of its items at that moment (``TransactionConflict``: every create of a
-    tenant touches its counter). The SDK's retry modes do not retry cancelled transactions."""
+    """One ``TransactWriteItems``, retried while DynamoDB cancels it *only* because another transaction touched
+    one of its items at that moment (``TransactionConflict``: every create of a tenant touches its counter),
+    within ``contention``'s budget. The SDK's retry modes do not retry cancelled transactions."""
     from botocore.exceptions import ClientError
 
-    for attempt in range(CONFLICT_RETRIES + 1):
+    for _ in contention.attempts():
         try:
             with Translate(reasons):
                 client().transact_write_items(TransactItems=items)
@@ -118,10 +119,10 @@ def transact(items: list[TransactWriteItemTypeDef], reasons: Mapping[int, Domain
                 if isinstance(cause, ClientError)
                 else set()
             )
-            conflict = "TransactionConflict" in codes and codes <= {"None", "TransactionConflict"}
-            if not conflict or attempt == CONFLICT_RETRIES:
+            if not ("TransactionConflict" in codes and codes <= {"None", "TransactionConflict"}):
                 raise
-            time.sleep(random.uniform(0.01, 0.05) * 2**attempt)  # noqa: S311 - jitter, not a secret
+            last = unavailable
+    raise last
 
 
 def _is_transient(exc: Any) -> bool:
