@@ -61,8 +61,8 @@ def test_a_legacy_update_over_dynamodbs_item_size_is_413_and_changes_nothing() -
     status, created, _ = call("create_dataset", route_event("create_dataset", body={"dataset_name": "kb"}))
     dataset_id = created["data"]["id"]
     before = scan()
-    body = {"description": EMOJI * 65535, "photo": EMOJI * 65535}
-    status, body, _ = call("update_dataset", route_event("update_dataset", dataset_id=dataset_id, raw_body=utf8(body)))
+    sent = {"description": EMOJI * 65535, "photo": EMOJI * 65535}
+    status, body, _ = call("update_dataset", route_event("update_dataset", dataset_id=dataset_id, raw_body=utf8(sent)))
     assert (status, body["code"]) == (413, 101), body
     assert f"{ITEM_LIMIT // 2} bytes" in body["message"]
     assert scan() == before
