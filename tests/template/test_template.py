@@ -27,14 +27,28 @@ REQUIRED_GATEWAY_RESPONSES = {
 }
 
 
+def role_of(function: str) -> dict[str, Any]:
+    """The function's own role: SAM makes none (it would attach AWSLambdaBasicExecutionRole, logs on ``*``)."""
+    fn = FUNCTIONS[function]["Properties"]
+    assert "Policies" not in fn, f"{function}: SAM policies come with SAM's managed ones; give it a Role"
+    (role_name,) = fn["Role"]["Fn::GetAtt"][:1]
+    role = template.resources()[role_name]
+    assert role["Type"] == "AWS::IAM::Role"
+    return dict(role["Properties"])
+
+
 def statements() -> list[tuple[str, dict[str, Any]]]:
     found = []
-    for name, fn in FUNCTIONS.items():
-        for policy in fn["Properties"].get("Policies", []):
-            assert isinstance(policy, dict), f"{name}: {policy!r} is a SAM policy template, not a statement"
-            assert set(policy) == {"Statement"}, f"{name}: policies are inline statements only"
-            found += [(name, statement) for statement in policy["Statement"]]
+    for name in FUNCTIONS:
+        role = role_of(name)
+        assert "ManagedPolicyArns" not in role, f"{name}: managed policies grant on * resources"
+        for policy in role["Policies"]:
+            found += [(name, statement) for statement in policy["PolicyDocument"]["Statement"]]
     return found
+
+
+def dynamodb_statements(function: str) -> list[dict[str, Any]]:
+    return [s for name, s in statements() if name == function and s["Action"][0].startswith("dynamodb:")]
 
 
 def test_every_route_is_behind_the_api_key_authorizer() -> None:
@@ -88,7 +102,9 @@ def test_table_is_on_demand_recoverable_encrypted_protected_and_retained() -> No
     assert [k["AttributeName"] for k in lsi["KeySchema"]] == ["pk", "update_sk"]
 
 
-def test_no_sam_crud_policy_templates_and_no_wildcard_action_or_resource() -> None:
+def test_no_wildcard_action_and_no_wildcard_resource_but_x_rays() -> None:
+    """X-Ray's PutTraceSegments and PutTelemetryRecords take no resource-level permissions (AWS, "Actions,
+    resources, and condition keys for AWS X-Ray"): the one ``*`` resource, and only for those two actions."""
     found = statements()
     assert {name for name, _ in found} == set(FUNCTIONS)  # every function has its own statements
     for name, statement in found:
@@ -96,7 +112,26 @@ def test_no_sam_crud_policy_templates_and_no_wildcard_action_or_resource() -> No
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         assert statement["Effect"] == "Allow"
         assert all("*" not in action for action in actions), f"{name}: wildcard action in {actions}"
-        assert all("*" not in json.dumps(resource) for resource in resources), f"{name}: wildcard resource"
+        if resources == ["*"]:
+            assert actions == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], name
+        else:
+            assert all("*" not in json.dumps(resource) for resource in resources), f"{name}: wildcard resource"
+
+
+def test_each_function_writes_logs_to_its_own_log_group_only() -> None:
+    for name in FUNCTIONS:
+        (logs,) = [s for fn, s in statements() if fn == name and s["Action"][0].startswith("logs:")]
+        assert logs["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+        assert logs["Resource"] == {"Fn::GetAtt": [name.replace("Function", "LogGroup"), "Arn"]}
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_route_functions_reach_tenant_partitions_only_and_the_authorizer_key_items_only(function: str) -> None:
+    """``dynamodb:LeadingKeys``: a route function cannot read or write an ``APIKEY#`` item (a key's digest and
+    tenant), and the authorizer cannot read a dataset, whatever their code does."""
+    leading = "APIKEY#*" if function == "AuthorizerFunction" else "TENANT#*"
+    for statement in dynamodb_statements(function):
+        assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [leading]}}
 
 
 @pytest.mark.parametrize(
@@ -120,7 +155,7 @@ def test_no_sam_crud_policy_templates_and_no_wildcard_action_or_resource() -> No
     ],
 )
 def test_each_function_may_do_only_what_its_operation_needs(function: str, actions: set[str]) -> None:
-    granted = {a for name, s in statements() if name == function for a in s["Action"]}
+    granted = {a for s in dynamodb_statements(function) for a in s["Action"]}
     assert granted == actions
 
 
@@ -136,12 +171,15 @@ def test_functions_run_python313_on_arm64_with_tracing_and_both_layers() -> None
         assert not {"Runtime", "Architectures", "Layers"} & set(fn["Properties"])
 
 
-def test_every_function_has_a_log_group_with_retention() -> None:
-    groups = template.resources("AWS::Logs::LogGroup").values()
-    named = {json.dumps(g["Properties"].get("LogGroupName")) for g in groups}
-    for name in FUNCTIONS:
-        assert json.dumps({"Fn::Sub": f"/aws/lambda/${{{name}}}"}) in named
-    assert all(g["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"} for g in groups)
+def test_every_function_has_its_log_group_with_retention() -> None:
+    """The function is named, so its log group's name is known before it exists (Lambda logs to
+    ``/aws/lambda/<function name>``) and its role can name the group without a circular reference."""
+    groups = template.resources("AWS::Logs::LogGroup")
+    for name, fn in FUNCTIONS.items():
+        function_name = fn["Properties"]["FunctionName"]["Fn::Sub"]
+        group = groups[name.replace("Function", "LogGroup")]["Properties"]
+        assert group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/{function_name}"}
+    assert all(g["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"} for g in groups.values())
 
 
 def test_stage_is_traced_and_throttled() -> None:
