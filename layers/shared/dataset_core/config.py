@@ -38,9 +38,10 @@ class Settings:
     """Most datasets one tenant may hold; enforced in the same transaction as the counter."""
     max_body_bytes: int
     """Largest request body a handler accepts (API Gateway itself passes up to 10 MB)."""
+    page_token_secret_arn: str | None
+    """Deployed: the Secrets Manager secret that signs page tokens, read at first use (``page_tokens``)."""
     page_token_secret: bytes
-    """Signs page tokens. Deployed: from Secrets Manager. Unset: random per process (tokens then only
-    work within one process, which is all the local API and the tests need)."""
+    """Off AWS: the key itself. Unset: random per process (tokens then only work within one process)."""
     embedding_models: frozenset[str]
     """``model@provider`` identifiers a dataset may use; RAGFlow checks the tenant's configured models."""
     xray_sdk_tracing: bool
@@ -67,6 +68,7 @@ def settings() -> Settings:
         default_embedding_model=os.environ.get("DEFAULT_EMBEDDING_MODEL", "BAAI/bge-large-zh-v1.5"),
         dataset_quota=_int_env("DATASET_QUOTA", 10_000),
         max_body_bytes=_int_env("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+        page_token_secret_arn=os.environ.get("PAGE_TOKEN_SECRET_ARN") or None,
         page_token_secret=(os.environ.get("PAGE_TOKEN_SECRET") or secrets.token_hex(32)).encode(),
         embedding_models=frozenset(
             m.strip() for m in os.environ.get("EMBEDDING_MODELS", DEFAULT_EMBEDDING_MODELS).split(",") if m.strip()

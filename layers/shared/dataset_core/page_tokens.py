@@ -14,7 +14,9 @@ import hashlib
 import hmac
 import json
 import re
+from functools import cache
 
+from . import aws
 from .config import settings
 from .errors import BadRequest
 
@@ -37,8 +39,16 @@ def _unb64(text: str) -> bytes:
     return data
 
 
+@cache
+def _key() -> bytes:
+    """The signing key: from Secrets Manager when deployed (not readable from the function's configuration),
+    fetched once per execution environment, on the first page token it signs or checks."""
+    arn = settings().page_token_secret_arn
+    return aws.secret_string(arn).encode() if arn else settings().page_token_secret
+
+
 def _mac(payload: bytes) -> bytes:
-    return hmac.new(settings().page_token_secret, payload, hashlib.sha256).digest()[:_MAC_BYTES]
+    return hmac.new(_key(), payload, hashlib.sha256).digest()[:_MAC_BYTES]
 
 
 def encode(tenant_id: str, orderby: str, desc: bool, last_id: str, last_update_time: int) -> str:
