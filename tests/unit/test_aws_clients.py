@@ -61,7 +61,12 @@ def test_making_the_client_does_not_list_every_service_botocore_ships(
 def test_a_secrets_manager_client_lists_no_service_folder_either(monkeypatch: pytest.MonkeyPatch) -> None:
     listed: list[str] = []
     listdir = os.listdir
-    monkeypatch.setattr(os, "listdir", lambda path=".": listed.append(str(path)) or listdir(path))
+
+    def counting_listdir(path: Any = ".") -> list[str]:
+        listed.append(str(path))
+        return listdir(path)
+
+    monkeypatch.setattr(os, "listdir", counting_listdir)
     assert aws.create_client("secretsmanager").meta.service_model.service_name == "secretsmanager"
     assert all(not Path(p).is_relative_to(BOTOCORE_DATA) or "secretsmanager" in p for p in listed)
 
@@ -77,7 +82,12 @@ def test_deployed_the_page_token_key_is_read_from_secrets_manager_once(monkeypat
         page_tokens._key.cache_clear()
         reads: list[str] = []
         real = aws.secret_string
-        monkeypatch.setattr(aws, "secret_string", lambda secret_id: reads.append(secret_id) or real(secret_id))
+
+        def counting_read(secret_id: str) -> str:
+            reads.append(secret_id)
+            return real(secret_id)
+
+        monkeypatch.setattr(aws, "secret_string", counting_read)
         try:
             token = page_tokens.encode("t", "create_time", True, "a" * 32, 1)
             assert page_tokens.decode(token, "t", "create_time", True) == ("a" * 32, 1)
