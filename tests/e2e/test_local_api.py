@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from dataset_core import errors
 from local_server import AUTH_MESSAGE, DEV_KEY, DEV_TENANT, LocalApi, running, start
 from tools import apikeys, local_gateway, local_lambda, local_state, template
 
@@ -48,6 +49,7 @@ SEED_KEYS = {
     "update_time",
     "vector_similarity_weight",
 }
+ACCESS_DENIED = {"code": 403, "message": errors.READ_ONLY_MESSAGE, "data": None}
 UNAUTHORIZED = {"code": 401, "message": AUTH_MESSAGE, "data": None}
 SOME_ID = "0190f5a2c3d44e7f8a9b0c1d2e3f4a5b"
 
@@ -505,11 +507,11 @@ def test_a_cached_policy_must_cover_the_next_route() -> None:
     gateway, _ = _gateway(authorizer=first_route_only)
     assert gateway.handle(_request()).status == 200
     denied = gateway.handle(_request(target=f"/api/v1/dataset/{SOME_ID}"))  # served from the cache: denied
-    assert (denied.status, json.loads(denied.body)) == (401, UNAUTHORIZED)
+    assert (denied.status, json.loads(denied.body)) == (403, ACCESS_DENIED)
     explicit_deny = _gateway(
         authorizer=lambda e: {
             **_allow(e),
             "policyDocument": {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]},
         }
     )
-    assert explicit_deny[0].handle(_request()).status == 401
+    assert explicit_deny[0].handle(_request()).status == 403

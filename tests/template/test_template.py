@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 
 from conftest import EVENTS, ROOT, load_event
+from dataset_core import errors
 from tools import template
 
 FUNCTIONS = template.resources("AWS::Serverless::Function")
 ROUTE_FUNCTIONS = {r.function for r in template.routes()}
 REQUIRED_GATEWAY_RESPONSES = {
     "UNAUTHORIZED": 401,
-    "ACCESS_DENIED": 401,
+    "ACCESS_DENIED": 403,
     "MISSING_AUTHENTICATION_TOKEN": 404,
     "RESOURCE_NOT_FOUND": 404,
     "THROTTLED": 429,
@@ -84,9 +85,21 @@ def test_gateway_responses_carry_the_envelope_and_status(response_type: str, sta
 
 
 def test_auth_errors_say_the_contract_message() -> None:
-    for kind in ("UNAUTHORIZED", "ACCESS_DENIED"):
-        body = json.loads(template.gateway_responses()[kind].template)
-        assert body == {"code": 401, "message": "Authentication error: API key is invalid or missing.", "data": None}
+    body = json.loads(template.gateway_responses()["UNAUTHORIZED"].template)
+    assert body == {"code": 401, "message": errors.AUTH_MESSAGE, "data": None}
+    body = json.loads(template.gateway_responses()["ACCESS_DENIED"].template)
+    assert body == {"code": 403, "message": errors.READ_ONLY_MESSAGE, "data": None}
+
+
+def test_refusal_reasons_and_granted_scopes_are_counted_from_the_authorizers_logs() -> None:
+    filters = {f["Properties"]["MetricTransformations"][0]["MetricName"]: f["Properties"] for f in
+               template.resources("AWS::Logs::MetricFilter").values()}  # fmt: skip
+    for metric, message, dimension in [("ApiKeysRefused", "API key refused", "reason"),
+                                       ("ApiKeysAccepted", "API key accepted", "scope")]:  # fmt: skip
+        spec = filters[metric]
+        assert spec["LogGroupName"] == {"Ref": "AuthorizerLogGroup"}
+        assert spec["FilterPattern"] == f'{{ $.message = "{message}" }}'
+        assert spec["MetricTransformations"][0]["Dimensions"] == [{"Key": dimension, "Value": f"$.{dimension}"}]
 
 
 def test_table_is_on_demand_recoverable_encrypted_protected_and_retained() -> None:

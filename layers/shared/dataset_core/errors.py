@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 AUTH_MESSAGE = "Authentication error: API key is invalid or missing."
+READ_ONLY_MESSAGE = "Forbidden: this API key is read-only; it may only call GET routes."
 
 
 class DomainError(Exception):
@@ -88,6 +89,11 @@ class RouteNotFound(DomainError):
 class Unauthorized(DomainError):
     def __init__(self) -> None:
         super().__init__(AUTH_MESSAGE)
+
+
+class KeyIsReadOnly(DomainError):
+    def __init__(self) -> None:
+        super().__init__(READ_ONLY_MESSAGE)
 
 
 class StorageUnavailable(DomainError):

@@ -13,6 +13,7 @@ handler imports together (``bench/REPORT.md``, cold-start components).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -117,7 +118,7 @@ class App:
             route = self._route(event)
             parameters = event.get("pathParameters") or {}
             arguments: dict[str, Any] = {name: parameters[name] for name in route.path_parameters}
-            arguments["tenant_id"] = request.tenant_id(event)
+            arguments["tenant_id"] = request.tenant_id(event, time.time())
             query = _validated(route.query or NoQuery, request.query(event), "query")
             if route.query is not None:
                 arguments["query"] = query

@@ -12,8 +12,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..api_keys import READ_ONLY
 from ..config import settings
-from ..errors import BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType
+from ..errors import BadRequest, KeyIsReadOnly, PayloadTooLarge, Unauthorized, UnsupportedMediaType
 
 MULTI_VALUED_QUERY = {"ids"}
 """Query parameters a client may repeat (``?ids=a&ids=b``); any other repeat is refused."""
@@ -22,12 +23,23 @@ _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
-def tenant_id(event: Mapping[str, Any]) -> str:
-    """The tenant the authorizer put in the request context; never taken from the client's input."""
+def tenant_id(event: Mapping[str, Any], now: float) -> str:
+    """The tenant the authorizer put in the request context (never taken from the client's input), if the key
+    may make this request now.
+
+    API Gateway serves a cached policy for the authorizer's whole TTL, so the key's expiry and scope travel in
+    the context and are checked here on every request: an expired key is refused like an unknown one, and a
+    read-only key may only GET, whatever was cached (API Gateway denies the other methods first).
+    """
     authorizer = event.get("requestContext", {}).get("authorizer") or {}
     tenant = authorizer.get("tenant_id")
     if not tenant:
         raise Unauthorized
+    expires_at = authorizer.get("expires_at")
+    if expires_at not in (None, "") and now >= float(expires_at):
+        raise Unauthorized
+    if authorizer.get("scope") == READ_ONLY and event.get("httpMethod") != "GET":
+        raise KeyIsReadOnly
     return str(tenant)
 
 

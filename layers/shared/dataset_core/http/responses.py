@@ -18,6 +18,7 @@ DATA_ERROR = 102
 OPERATING_ERROR = 103
 CONNECTION_ERROR = 105
 UNAUTHORIZED = 401
+FORBIDDEN = 403
 NOT_FOUND = 404
 
 ERRORS: dict[type[errors.DomainError], tuple[int, int]] = {
@@ -26,6 +27,7 @@ ERRORS: dict[type[errors.DomainError], tuple[int, int]] = {
     errors.NothingToUpdate: (400, DATA_ERROR),
     errors.UnsupportedModel: (400, DATA_ERROR),
     errors.Unauthorized: (401, UNAUTHORIZED),
+    errors.KeyIsReadOnly: (403, FORBIDDEN),
     errors.DatasetNotFound: (404, DATA_ERROR),
     errors.DatasetNotOwned: (404, OPERATING_ERROR),
     errors.RouteNotFound: (404, NOT_FOUND),
