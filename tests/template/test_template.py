@@ -110,6 +110,7 @@ def test_table_is_on_demand_recoverable_encrypted_protected_and_retained() -> No
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"]["SSEEnabled"] is True
     assert props["DeletionProtectionEnabled"] is True
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}  # idempotency records
     (lsi,) = props["LocalSecondaryIndexes"]
     assert lsi["IndexName"] == "by_update_time"
     assert [k["AttributeName"] for k in lsi["KeySchema"]] == ["pk", "update_sk"]

@@ -12,13 +12,14 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from . import contention
+from . import contention, idempotency
 from .config import settings
 from .dataset import Dataset, Order
 from .errors import DomainError, PartiallyDeleted, StorageUnavailable
 from .ids import new_id
 from .observability import metrics
 from .storage import datasets as storage
+from .storage.requests import RequestSeen
 
 MAX_PAGE = 1000
 """Most datasets one response carries; clients page with ``offset`` (or a page token)."""
@@ -31,8 +32,16 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def create(tenant_id: str, name: str, **fields: Any) -> Dataset:
-    """Create a dataset named ``name`` (already validated); ``DuplicateName`` if the tenant has the name.
+def create(
+    tenant_id: str,
+    name: str,
+    *,
+    render: Callable[[Dataset], dict[str, Any]],
+    request: idempotency.RequestKey | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Create a dataset named ``name`` (already validated) and answer with ``render`` of it; ``DuplicateName``
+    if the tenant has the name. With a ``request`` key, a request made before gets its first answer instead.
 
     ``fields`` are further ``Dataset`` attributes (``parser_config`` among them); the rest take their defaults.
     """
@@ -49,9 +58,15 @@ def create(tenant_id: str, name: str, **fields: Any) -> Dataset:
             "update_time": created,
         }
     )
-    storage.create_dataset(ds, settings().dataset_quota)
+    answer = render(ds)
+    record = idempotency.record(request, answer) if request is not None else None
+    try:
+        storage.create_dataset(ds, settings().dataset_quota, record)
+    except RequestSeen:
+        assert request is not None  # only a create with a key writes (and so meets) a record
+        return dict(idempotency.replay(request))
     metrics().add_metric(name="DatasetsCreated", unit=MetricUnit.Count, value=1)
-    return ds
+    return answer
 
 
 def get(tenant_id: str, dataset_id: str, *, missing: DomainError) -> Dataset:

@@ -49,6 +49,10 @@ class QuotaExceeded(DomainError):
         super().__init__(f"Dataset quota reached: a tenant may hold at most {quota} datasets")
 
 
+class IdempotencyKeyReused(DomainError):
+    """An ``Idempotency-Key`` sent again with a different request: neither is done twice, nor mixed up."""
+
+
 class DatasetNotFound(DomainError):
     """Absent, or owned by another tenant: the two are indistinguishable by design."""
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..config import settings
 from ..errors import BadRequest, DomainError, RouteNotFound
+from ..idempotency import HEADER as IDEMPOTENCY_HEADER
 from ..observability import logger, metrics, tracer
 from . import request
 from .responses import (
@@ -79,6 +80,8 @@ class Route:
     message: str = "success"
     errors: tuple[type[DomainError], ...] = ()
     """The domain errors the operation raises, beyond those every route can answer with."""
+    idempotent: bool = False
+    """Takes an ``Idempotency-Key`` header, passed to the handler as ``idempotency_key``."""
 
     @property
     def path_parameters(self) -> list[str]:
@@ -124,6 +127,8 @@ class App:
                 arguments["query"] = query
             if route.body is not None:
                 arguments["body"] = _validated(route.body, payload, "body")
+            if route.idempotent:
+                arguments["idempotency_key"] = request.header(event, IDEMPOTENCY_HEADER)
             result = route.handler(**arguments)
             return success(result.data, route.message, result.extra)
         except DomainError as error:

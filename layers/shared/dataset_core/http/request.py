@@ -104,9 +104,14 @@ def _b64(encoded: str) -> bytes:
         raise BadRequest(MALFORMED_JSON) from None
 
 
+def header(event: Mapping[str, Any], name: str) -> str | None:
+    """A request header's value (header names are case-insensitive), or None."""
+    wanted = name.lower()
+    return next((str(v) for k, v in (event.get("headers") or {}).items() if k.lower() == wanted), None)
+
+
 def _require_json(event: Mapping[str, Any]) -> None:
     """415 unless the body is declared JSON (media types are case-insensitive)."""
-    headers = event.get("headers") or {}
-    content_type = str(next((v for k, v in headers.items() if k.lower() == "content-type"), None) or "")
+    content_type = header(event, "Content-Type") or ""
     if content_type.split(";", maxsplit=1)[0].strip().lower() != "application/json":
         raise UnsupportedMediaType(content_type or "nothing")

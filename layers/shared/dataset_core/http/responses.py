@@ -33,6 +33,7 @@ ERRORS: dict[type[errors.DomainError], tuple[int, int]] = {
     errors.RouteNotFound: (404, NOT_FOUND),
     errors.DuplicateName: (409, DATA_ERROR),
     errors.QuotaExceeded: (409, DATA_ERROR),
+    errors.IdempotencyKeyReused: (422, ARGUMENT_ERROR),
     errors.PayloadTooLarge: (413, ARGUMENT_ERROR),
     errors.ItemTooLarge: (413, ARGUMENT_ERROR),
     errors.ResponseTooLarge: (400, ARGUMENT_ERROR),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .. import contention, datasets, embedding, page_tokens, parser_config, payload
+from .. import contention, datasets, embedding, idempotency, page_tokens, parser_config, payload
 from ..dataset import Dataset
 from ..errors import (
     BadRequest,
@@ -44,8 +44,9 @@ def _uuid(raw: str) -> str:
 # ---- create -------------------------------------------------------------------------------------------------
 
 
-def create(tenant_id: str, request: CreateDatasetRequest) -> RestfulDataset:
+def create(tenant_id: str, request: CreateDatasetRequest, idempotency_key: str | None = None) -> dict[str, Any]:
     """Create; a taken name is renamed as RAGFlow's ``duplicate_name`` does (``kb`` -> ``kb(1)``)."""
+    retry = idempotency.request_key(tenant_id, idempotency_key, "POST /api/v1/datasets", request)
     fields = {
         "avatar": request.avatar,
         "description": request.description,
@@ -57,13 +58,17 @@ def create(tenant_id: str, request: CreateDatasetRequest) -> RestfulDataset:
     name, taken = request.name, None
     for _ in contention.attempts():
         try:
-            return RestfulDataset.of(datasets.create(tenant_id, name, **fields))
+            return datasets.create(tenant_id, name, render=_render, request=retry, **fields)
         except DuplicateName:
             if taken is None:  # one read of the names like it; later losses add the name just lost
                 taken = set(storage.names_with_prefix(tenant_id, split_name(name)[0]))
             taken.add(name.lower())
             name = free_name(name, taken)
     raise StorageUnavailable  # other creates kept taking each free name first for the whole budget
+
+
+def _render(ds: Dataset) -> dict[str, Any]:
+    return RestfulDataset.of(ds).model_dump(mode="json")
 
 
 # ---- read ---------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from ..errors import DuplicateName, QuotaExceeded, StorageUnavailable
 from .client import client, table
 from .codec import item, plain
 from .limits import check_fits, check_numbers
+from .requests import RequestRecord, RequestSeen, put_request
 from .transact import ConditionFailedError, Translate, delete, put, transact, update
 
 if TYPE_CHECKING:
@@ -93,21 +94,25 @@ def _counter_key(tenant_id: str) -> dict[str, str]:
 # ---- writes -----------------------------------------------------------------------------------------------
 
 
-def create_dataset(ds: Dataset, quota: int) -> None:
-    """Store a new dataset, its name lock and the incremented counter in one transaction."""
-    transact(
-        [
-            put(_storable(ds), "attribute_not_exists(pk)"),
-            put(_lock_key(ds) | {"dataset_id": ds.id}, "attribute_not_exists(pk)"),
-            update(
-                _counter_key(ds.tenant_id),
-                "ADD dataset_count :one",
-                "attribute_not_exists(dataset_count) OR dataset_count < :quota",
-                {":one": 1, ":quota": quota},
-            ),
-        ],
-        {1: DuplicateName(ds.name), 2: QuotaExceeded(quota)},
-    )
+def create_dataset(ds: Dataset, quota: int, request: RequestRecord | None = None) -> None:
+    """Store a new dataset, its name lock, the incremented counter and, for a create with an idempotency key,
+    the record of the request, in one transaction. ``RequestSeen`` if the key's record is there already (it
+    comes first: a retry also finds the name taken, by its own first attempt)."""
+    items = [
+        put(_storable(ds), "attribute_not_exists(pk)"),
+        put(_lock_key(ds) | {"dataset_id": ds.id}, "attribute_not_exists(pk)"),
+        update(
+            _counter_key(ds.tenant_id),
+            "ADD dataset_count :one",
+            "attribute_not_exists(dataset_count) OR dataset_count < :quota",
+            {":one": 1, ":quota": quota},
+        ),
+    ]
+    reasons: dict[int, Exception] = {1: DuplicateName(ds.name), 2: QuotaExceeded(quota)}
+    if request is not None:
+        items.insert(0, put_request(request))
+        reasons = {0: RequestSeen(), **{index + 1: error for index, error in reasons.items()}}
+    transact(items, reasons)
 
 
 def update_dataset(old: Dataset, new: Dataset) -> bool:
