@@ -103,7 +103,8 @@ def create_dataset(tenant: str, name: str) -> str:
     from dataset_core import datasets
     from dataset_core.legacy.operations import DEFAULT_PARSER_CONFIG
 
-    return datasets.create(tenant, name, parser_config=DEFAULT_PARSER_CONFIG).id
+    created = datasets.create(tenant, name, render=lambda ds: {"id": ds.id}, parser_config=DEFAULT_PARSER_CONFIG)
+    return str(created["id"])
 
 
 def dataset_ids(tenant: str, limit: int, descending: bool = True) -> list[tuple[str, int]]:
