@@ -2,12 +2,12 @@
 
 It plays API Gateway (REST API, Lambda proxy integration, TOKEN authorizer with a result cache, gateway
 responses) in front of the very handlers ``sam deploy`` ships, imported from ``functions/*/app.py`` with
-the shared layer on ``sys.path``, on an embedded DynamoDB (moto) whose data survives restarts
-(``tools.local_state``). Routes, the authorizer's header and cache TTL, and every gateway response come
+the shared layer on ``sys.path``, on an embedded DynamoDB (moto) whose every acknowledged write survives a
+crash (``tools.local_state``). Routes, the authorizer's header and cache TTL, and every gateway response come
 from ``template.yaml`` through ``tools.template``: there is one source of truth.
 
 Modules: ``tools.local_gateway`` (API Gateway's request path), ``tools.local_lambda`` (Lambda's runtime),
-``tools.local_state`` (the embedded DynamoDB and its state file); this one is HTTP and the process.
+``tools.local_state`` (the embedded DynamoDB and its files); this one is HTTP and the process.
 
 A request goes through the checks in API Gateway's order: body size (10 MB), route and method, the
 authorizer (only when its cache misses), then the function. Each function runs one request at a time
@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,6 +40,7 @@ from typing import Any
 
 from dataset_core import api_keys, storage
 from tools import apikeys, local_docs, local_state, template
+from tools.embedded_dynamodb import durable_before_exit
 from tools.local_gateway import HOST, MAX_BODY, Gateway, Reply, Request
 from tools.local_lambda import LambdaFunction, Output, code_dir, function_at, function_ids, lambda_environment
 
@@ -57,16 +58,15 @@ DEFAULT_PORT = 9380
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port: int, gateway: Gateway, on_write: Callable[[], None]) -> None:
+    def __init__(self, port: int, gateway: Gateway) -> None:
         super().__init__((HOST, port), _Handler)
         self.gateway = gateway
-        self.on_write = on_write
         self.in_flight = 0
         self.idle = threading.Condition()
         self.stopping = False
 
     def wait_idle(self, timeout: float) -> None:
-        """Let requests already inside a function finish (their writes then make the final save)."""
+        """Let requests already inside a function finish (before the state is closed)."""
         with self.idle:
             self.idle.wait_for(lambda: self.in_flight == 0, timeout=timeout)
 
@@ -116,13 +116,12 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 request = self._request(body)
                 try:  # /docs and /openapi.json are the local API's own (never deployed); the rest is the gateway's
-                    reply = local_docs.serve(request) or self.server.gateway.handle(request)
-                except Exception:  # a bug of the local gateway itself: answer as API Gateway's 5xx, say why
+                    with durable_before_exit():  # what the answer reveals is on disk before it is sent
+                        reply = local_docs.serve(request) or self.server.gateway.handle(request)
+                except Exception:  # a bug of the local gateway, or a journal that failed: API Gateway's 5xx
                     self.server.gateway.output.line(traceback.format_exc().rstrip(), always=True)
                     reply = self.server.gateway.gateway_reply("DEFAULT_5XX", request)
             self._send(reply)
-            if self.command not in {"GET", "HEAD", "OPTIONS"} and not reply.served_by.startswith("gateway:"):
-                self.server.on_write()
         finally:
             with self.server.idle:
                 self.server.in_flight -= 1
@@ -198,11 +197,10 @@ class _AdminServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
     daemon_threads = True
 
-    def __init__(self, path: Path, save_now: Callable[[], None], output: Output) -> None:
+    def __init__(self, path: Path, output: Output) -> None:
         path.unlink(missing_ok=True)
         super().__init__(str(path), _AdminHandler)
         os.chmod(path, 0o600)
-        self.save_now = save_now
         self.output = output
 
 
@@ -210,12 +208,8 @@ class _AdminHandler(socketserver.StreamRequestHandler):
     server: _AdminServer
 
     def handle(self) -> None:
-        try:
-            command = json.loads(self.rfile.readline(65536))
-            result = apikeys.execute(command)
-            if command.get("action") != "list":
-                self.server.save_now()  # a minted key is printed once: it must be on disk first
-            reply: dict[str, Any] = {"ok": True, "result": result}
+        try:  # a minted key is printed once: its write is durable before the command returns (the journal)
+            reply: dict[str, Any] = {"ok": True, "result": apikeys.execute(json.loads(self.rfile.readline(65536)))}
         except apikeys.CommandError as error:
             reply = {"ok": False, "error": str(error)}
         except Exception as error:
@@ -243,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port (default 9380)")
     parser.add_argument("--state-dir", type=Path, default=local_state.DEFAULT_STATE_DIR, help="default .local/")
-    parser.add_argument("--reset", action="store_true", help="start with an empty table (deletes the state file)")
+    parser.add_argument("--reset", action="store_true", help="start with an empty table (deletes the state files)")
     parser.add_argument(
         "--auth-cache-ttl",
         type=float,
@@ -275,10 +269,10 @@ def _ensure_dev_key(output: Output) -> str:
 
 @dataclass
 class _Storage:
-    """Where the data lives, and (embedded only) who saves it and owns the state folder."""
+    """Where the data lives, and (embedded only) the database and the lock on its state folder."""
 
     where: str
-    saver: local_state.Saver | None = None
+    database: local_state.EmbeddedDatabase | None = None
     lock: local_state.StateLock | None = None
 
 
@@ -287,19 +281,26 @@ def _open_storage(args: argparse.Namespace, state: local_state.StateDir, table: 
         local_state.use_table(table, args.dynamodb_endpoint)
         local_state.ensure_table(table)
         return _Storage(f"table {table} on {args.dynamodb_endpoint}")
-    lock = local_state.StateLock(state)
+    lock = local_state.StateLock(state, local_state.StateLock.SERVER)
     if not lock.acquire():
-        raise SystemExit(f"another local API (pid {lock.holder()}) is using {state.path}; stop it or pass --state-dir")
+        holder = lock.holder()
+        who = f"another {holder.role} (pid {holder.pid})" if holder else "another process"
+        raise SystemExit(f"{who} is using {state.path}; stop it or pass --state-dir")
     if args.reset:
-        state.state_file.unlink(missing_ok=True)
-    local_state.start_embedded(table)
+        state.reset()
+    database = local_state.EmbeddedDatabase(state, table)
     try:
-        items = local_state.load(state, table)
+        opened = database.open()
     except local_state.StateError as error:
+        database.close()
+        lock.release()
         raise SystemExit(str(error)) from None
-    saver = local_state.Saver(lambda: local_state.save(state, table))
-    loaded = f"{items} items loaded" if items else "empty"
-    return _Storage(f"{state.state_file} ({loaded}; --reset empties it)", saver, lock)
+    loaded = f"{opened.items} items" if opened.items else "empty"
+    if opened.replayed:
+        loaded += f", {opened.replayed} writes replayed from the journal"
+    if opened.dropped:
+        loaded += f", an unfinished write of {opened.dropped} bytes left out (it was never acknowledged)"
+    return _Storage(f"{state.path}/ ({loaded}; --reset empties it)", database, lock)
 
 
 def _build_gateway(args: argparse.Namespace, output: Output) -> Gateway:
@@ -324,17 +325,17 @@ def main(argv: list[str] | None = None) -> int:
             os.environ[name] = value
     store = _open_storage(args, state, table)
     key = _ensure_dev_key(output)
-    if store.saver is not None:
-        store.saver.save_now()
     try:
-        server = _Server(args.port, _build_gateway(args, output), store.saver.mark_dirty if store.saver else _nothing)
+        server = _Server(args.port, _build_gateway(args, output))
     except OSError as error:
+        if store.database is not None:
+            store.database.close()
         if store.lock is not None:
             store.lock.release()
         raise SystemExit(f"cannot listen on {HOST}:{args.port}: {error.strerror}; choose another --port") from None
     admin = None
-    if store.saver is not None and len(str(state.socket)) < 100:  # AF_UNIX paths are short
-        admin = _AdminServer(state.socket, store.saver.save_now, output)
+    if store.database is not None and len(str(state.socket)) < 100:  # AF_UNIX paths are short
+        admin = _AdminServer(state.socket, output)
         threading.Thread(target=admin.serve_forever, args=(0.1,), name="admin", daemon=True).start()
 
     base = f"http://{HOST}:{server.server_address[1]}/api/v1"
@@ -352,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, _SigtermError):
         pass
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the final save short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the final snapshot short
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         server.stopping = True
         server.server_close()
@@ -361,16 +362,12 @@ def main(argv: list[str] | None = None) -> int:
             admin.shutdown()
             admin.server_close()
             state.socket.unlink(missing_ok=True)
-        if store.saver is not None:
-            store.saver.close()
+        if store.database is not None:
+            store.database.close()
             output.line(f"stopped; data saved to {state.state_file}", always=True)
         if store.lock is not None:
             store.lock.release()
     return 0
-
-
-def _nothing() -> None:
-    """Nothing to save: a real DynamoDB endpoint keeps its own data."""
 
 
 def spawn(
