@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from moto import mock_aws
 
+from dataset_core import api_keys, config, storage
 from gateway_stubs import OK_RESPONSE, allow, request, stub_gateway
 from local_server import AUTH_MESSAGE, DEV_KEY, DEV_TENANT, LocalApi, running, start
-from tools import apikeys, local_state, template
+from tools import apikeys, local_api, local_lambda, local_state, template
 
 AUTH_TTL = 1.0
 SEED_KEYS = {
@@ -364,6 +366,59 @@ def test_data_survives_restarts_and_kill_9_and_reset_empties_it(tmp_path: Path) 
 def test_two_local_apis_cannot_share_one_state(tmp_path: Path) -> None:
     with running(tmp_path / "state"), pytest.raises(AssertionError, match="another local API"):
         start(tmp_path / "state")
+
+
+# ---- the public dev key and tables on --dynamodb-endpoint -------------------------------------------------------
+
+DEPLOYED = "ragflow-prod-DatasetsTable-1A2B3C"
+ENDPOINT = "https://dynamodb.us-east-1.amazonaws.com"  # DynamoDB's own: moto answers it in-process
+
+
+@pytest.fixture
+def deployed_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A table as ``sam deploy`` makes it, reached the way ``--dynamodb-endpoint --table`` reaches it."""
+    monkeypatch.setenv("TABLE_NAME", "datasets-test")
+    monkeypatch.delenv("RAGFLOW_API_KEY", raising=False)
+    with mock_aws():
+        local_state.use_table(DEPLOYED, ENDPOINT)
+        local_state.ensure_table(DEPLOYED)
+        yield
+    monkeypatch.delenv("DYNAMODB_ENDPOINT", raising=False)
+    config.settings.cache_clear()
+    storage.reset_client()
+
+
+@pytest.mark.usefixtures("deployed_table")
+@pytest.mark.parametrize("own_key", [None, "ragflow-" + "o" * 40])
+def test_no_key_is_registered_in_a_table_on_an_endpoint_unless_asked(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], own_key: str | None
+) -> None:
+    """The dev key is published: registered in a deployed table, it would make anyone that table's dev tenant."""
+    if own_key:
+        monkeypatch.setenv("RAGFLOW_API_KEY", own_key)
+    args = local_api.parse_args(["--dynamodb-endpoint", ENDPOINT, "--table", DEPLOYED])
+    assert local_api.register_dev_key(args, local_lambda.Output()) is None
+    assert api_keys.authenticate(f"Bearer {own_key or DEV_KEY}") is None
+    assert api_keys.list_keys(DEV_TENANT) == []
+    assert "WARNING" not in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("deployed_table")
+def test_register_dev_key_registers_it_there_with_a_warning_naming_the_table(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = local_api.parse_args(["--dynamodb-endpoint", ENDPOINT, "--table", DEPLOYED, "--register-dev-key"])
+    assert local_api.register_dev_key(args, local_lambda.Output()) == DEV_KEY
+    found = api_keys.authenticate(f"Bearer {DEV_KEY}")
+    assert found is not None
+    assert found.tenant_id == DEV_TENANT
+    out = capsys.readouterr().out
+    assert f"WARNING: registered the public dev key for tenant {DEV_TENANT} in table {DEPLOYED} on {ENDPOINT}" in out
+
+
+def test_register_dev_key_is_only_for_an_endpoint() -> None:
+    with pytest.raises(SystemExit):
+        local_api.parse_args(["--register-dev-key"])
 
 
 # ---- the gateway in-process, with stand-in functions -----------------------------------------------------------

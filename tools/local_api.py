@@ -15,7 +15,7 @@ under its own lock, as one warm Lambda instance does (it never runs two events a
 this cannot reproduce is listed in the README's "Local API" section.
 
     python -m tools.local_api [--port 9380] [--state-dir .local] [--reset] [--auth-cache-ttl S]
-                              [--dynamodb-endpoint URL [--table NAME]] [--quiet]
+                              [--dynamodb-endpoint URL [--table NAME] [--register-dev-key]] [--quiet]
 """
 
 from __future__ import annotations
@@ -246,24 +246,51 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--dynamodb-endpoint", help="use this DynamoDB-compatible endpoint instead of the embedded one")
     parser.add_argument("--table", default=local_state.LOCAL_TABLE, help="table name on --dynamodb-endpoint")
+    parser.add_argument(
+        "--register-dev-key",
+        action="store_true",
+        help="on --dynamodb-endpoint: register the public dev key (or $RAGFLOW_API_KEY) in that table",
+    )
     parser.add_argument("--quiet", action="store_true", help="no access log, no Lambda START/END/REPORT lines")
     return parser
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    return build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.register_dev_key and not args.dynamodb_endpoint:
+        parser.error("--register-dev-key is for --dynamodb-endpoint (the embedded database always has the dev key)")
+    return args
 
 
-def _ensure_dev_key(output: Output) -> str:
-    """The key to print: ``$RAGFLOW_API_KEY`` or the stable dev key, registered for the dev tenant."""
+def register_dev_key(args: argparse.Namespace, output: Output) -> str | None:
+    """The key to print: ``$RAGFLOW_API_KEY`` or the stable dev key, registered for the dev tenant if new.
+
+    The dev key is published: whoever holds it acts as its tenant wherever it is registered. So it is
+    registered in the embedded database only, or in a table on ``--dynamodb-endpoint`` when
+    ``--register-dev-key`` asks for it (with a warning naming the table); else nothing is registered there
+    and None is returned: that table's own keys apply.
+    """
     key = os.environ.get(KEY_ENV) or DEV_KEY
     if api_keys.key_from_header(key) != key:
         raise SystemExit(f"{KEY_ENV} is not an API key: 'ragflow-' followed by 32 to 128 URL-safe characters")
+    if args.dynamodb_endpoint and not args.register_dev_key:
+        return None
     if api_keys.authenticate(key) is None:
         try:
-            api_keys.create_key(DEV_TENANT, "local development", key)
+            _, record = api_keys.create_key(DEV_TENANT, "local development", key)
         except storage.ConditionFailedError:
             output.line(f"note: this key was revoked; start with --reset or set {KEY_ENV} to another key", always=True)
+            return key
+        if args.dynamodb_endpoint:
+            which = "the public dev key" if key == DEV_KEY else f"the key in ${KEY_ENV}"
+            output.line(
+                f"WARNING: registered {which} for tenant {DEV_TENANT} in table {args.table} on "
+                f"{args.dynamodb_endpoint}: anyone holding it acts as that tenant there; revoke it with "
+                f"python -m tools.apikeys --dynamodb-endpoint {args.dynamodb_endpoint} --table {args.table} "
+                f"revoke {record.key_id}",
+                always=True,
+            )
     return key
 
 
@@ -324,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         if name == "TABLE_NAME" or name not in os.environ:  # the shell's settings win: DATASET_QUOTA=3 make run
             os.environ[name] = value
     store = _open_storage(args, state, table)
-    key = _ensure_dev_key(output)
+    key = register_dev_key(args, output)
     try:
         server = _Server(args.port, _build_gateway(args, output))
     except OSError as error:
@@ -339,9 +366,10 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=admin.serve_forever, args=(0.1,), name="admin", daemon=True).start()
 
     base = f"http://{HOST}:{server.server_address[1]}/api/v1"
+    shown_key = key or f"none registered in {table} (--register-dev-key registers the public dev key there)"
     output.line("RAGFlow-compatible dataset API, running locally (Ctrl-C stops it; the data is kept)", always=True)
     output.line(f"  base URL  {base}", always=True)
-    output.line(f"  API key   {key}", always=True)
+    output.line(f"  API key   {shown_key}", always=True)
     output.line(f"  storage   {store.where}", always=True)
     output.line(f"  try       curl -H 'Authorization: Bearer <API key>' {base}/datasets", always=True)
     output.line(f"  docs      http://{HOST}:{server.server_address[1]}/docs", always=True)
@@ -372,8 +400,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def spawn(
     state_dir: Path, log: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 60
-) -> tuple[subprocess.Popen[bytes], int, str]:
-    """Start a local API as a subprocess on a free port and wait for its banner: (process, port, key).
+) -> tuple[subprocess.Popen[bytes], int, str | None]:
+    """Start a local API as a subprocess on a free port and wait for its banner: (process, port, key or None
+    when none is registered, see ``register_dev_key``).
 
     For tests and benchmarks. Output goes to ``log``, a file, so a chatty server never blocks on a full pipe.
     """
@@ -390,9 +419,9 @@ def spawn(
     while time.monotonic() < deadline:
         text = log.read_text(errors="replace")
         url = re.search(r"base URL\s+http://127\.0\.0\.1:(\d+)/api/v1", text)
-        key = re.search(r"API key\s+(ragflow-\S+)", text)
-        if url and key:
-            return process, int(url.group(1)), key.group(1)
+        if url and re.search(r"^\s+docs\s+http", text, flags=re.MULTILINE):
+            key = re.search(r"API key\s+(ragflow-\S+)", text)
+            return process, int(url.group(1)), key.group(1) if key else None
         if process.poll() is not None:
             raise RuntimeError(f"the local API exited with {process.returncode}:\n{text}")
         time.sleep(0.05)
