@@ -89,7 +89,7 @@ def test_errors_are_one_line_and_exit_1(tmp_path: Path, args: list[str], message
 
 def test_two_tenants_minted_with_the_cli_see_only_their_own_datasets(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    key_a = mint(state, "tenant-a")  # minted while no local API runs: straight into the state file
+    key_a = mint(state, "tenant-a")  # minted while no local API runs: straight into the state folder
     key_b = mint(state, "tenant-b")
     with running(state) as api:
         ids = {}

@@ -7,7 +7,7 @@
 TARGET, one of:
     (none)                          the local API's state (``.local/``, or ``--state-dir``), whether or not the
                                     local API is running: a running one runs the command itself, so its memory
-                                    and its state file never disagree
+                                    and its state never disagree
     --stack NAME                    a deployed stack: its table is the stack's ``TableName`` output
     --table NAME                    a deployed table (AWS credentials and region as for the AWS CLI)
     --dynamodb-endpoint URL         any DynamoDB-compatible endpoint (``--table``, default the local table)
