@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from dataset_core import config, storage
+from dataset_core import config
+from dataset_core.storage import client as storage
 from tools import local_journal, local_state
 from tools.embedded_dynamodb import UnrecordedOperationError
 
