@@ -56,11 +56,11 @@ WARM_REQUESTS = 5
 # The last two are no blocks of the handler: the opt-in Tracer, and what dataset_core.http replaced.
 LADDER = ["logger_metrics", "pydantic", "models", "tracer", "resolver"]
 ROUTE_EVENTS = {
-    "create_dataset": "create_datasets",
-    "list_datasets": "list_datasets_current",
-    "get_dataset": "get_datasets_current",
-    "update_dataset": "update_datasets_current",
-    "delete_dataset": "delete_datasets",
+    "create_dataset": "create_dataset_restful",
+    "list_datasets": "list_datasets_restful",
+    "get_dataset": "get_dataset_restful",
+    "update_dataset": "update_dataset_restful",
+    "delete_dataset": "delete_dataset_restful",
 }
 
 

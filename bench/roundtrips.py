@@ -113,7 +113,7 @@ def _total_is_count(body: dict[str, Any]) -> str | None:
 
 def _page_token_event(fx: Fixture) -> dict[str, Any]:
     """The second page, reached through the first page's next_page_token."""
-    return route("list_datasets_current", query={"page_size": "30", "page_token": fx.first_page_token})
+    return route("list_datasets_restful", query={"page_size": "30", "page_token": fx.first_page_token})
 
 
 def scenarios() -> list[Scenario]:
@@ -122,54 +122,54 @@ def scenarios() -> list[Scenario]:
         # ---- seed API ----
         Scenario(
             "seed", "create", "POST /dataset", "create_dataset", 1,
-            lambda fx: route("create_dataset", body={"dataset_name": fx.name("seed")}),
+            lambda fx: route("create_dataset_legacy", body={"dataset_name": fx.name("seed")}),
         ),
         Scenario(
             "seed", "list", "GET /dataset?count=100 (one page, default order)", "list_datasets", 1,
-            lambda fx: route("list_datasets", query={"offset": "0", "count": "100"}),
+            lambda fx: route("list_datasets_legacy", query={"offset": "0", "count": "100"}),
         ),
         Scenario(
             "seed", "list", "GET /dataset (count=-1: all, at most 1000)", "list_datasets", None,
-            lambda fx: route("list_datasets"),
+            lambda fx: route("list_datasets_legacy"),
         ),
         Scenario(
             "seed", "get", "GET /dataset/{id}", "get_dataset", 1,
-            lambda fx: route("get_dataset", dataset_id=fx.pick()),
+            lambda fx: route("get_dataset_legacy", dataset_id=fx.pick()),
         ),
         Scenario(
             "seed", "update", "PUT /dataset/{id} (description)", "update_dataset", 2,
-            lambda fx: route("update_dataset", dataset_id=fx.pick(), body={"description": fx.name("d")}),
+            lambda fx: route("update_dataset_legacy", dataset_id=fx.pick(), body={"description": fx.name("d")}),
         ),
         Scenario(
             "seed", "update", "PUT /dataset/{id} (rename)", "update_dataset", 2,
-            lambda fx: route("update_dataset", dataset_id=fx.pick(), body={"name": fx.name("renamed")}),
+            lambda fx: route("update_dataset_legacy", dataset_id=fx.pick(), body={"name": fx.name("renamed")}),
         ),
         Scenario(
             "seed", "delete", "DELETE /dataset/{id}", "delete_dataset", 2,
-            lambda fx: route("delete_dataset", dataset_id=fx.fresh()),
+            lambda fx: route("delete_dataset_legacy", dataset_id=fx.fresh()),
         ),
         # ---- current API ----
         Scenario(
             "current", "create", "POST /datasets", "create_dataset", 1,
-            lambda fx: route("create_datasets", body={"name": fx.name("cur")}),
+            lambda fx: route("create_dataset_restful", body={"name": fx.name("cur")}),
         ),
         Scenario(
             "current", "create", "POST /datasets, name taken (auto-rename to name(1))", "create_dataset", None,
-            lambda fx: route("create_datasets", body={"name": fx.datasets[0].name}),
+            lambda fx: route("create_dataset_restful", body={"name": fx.datasets[0].name}),
         ),
         Scenario(
             "current", "list", "GET /datasets (page 1, page_size 30, default order)", "list_datasets", 1,
-            lambda fx: route("list_datasets_current", query={"page": "1", "page_size": "30"}),
+            lambda fx: route("list_datasets_restful", query={"page": "1", "page_size": "30"}),
             _total_is_count,
         ),
         Scenario(
             "current", "list", "GET /datasets?page_size=100 (default order)", "list_datasets", 1,
-            lambda fx: route("list_datasets_current", query={"page_size": "100"}),
+            lambda fx: route("list_datasets_restful", query={"page_size": "100"}),
             _total_is_count,
         ),
         Scenario(
             "current", "list", "GET /datasets?page=2 (offset paging)", "list_datasets", None,
-            lambda fx: route("list_datasets_current", query={"page": "2", "page_size": "30"}),
+            lambda fx: route("list_datasets_restful", query={"page": "2", "page_size": "30"}),
             _total_is_count,
         ),
         Scenario(
@@ -179,28 +179,28 @@ def scenarios() -> list[Scenario]:
         ),
         Scenario(
             "current", "list", "GET /datasets?orderby=update_time", "list_datasets", None,
-            lambda fx: route("list_datasets_current", query={"orderby": "update_time"}),
+            lambda fx: route("list_datasets_restful", query={"orderby": "update_time"}),
             _total_is_count,
         ),
         Scenario(
             "current", "get", "GET /datasets/{id}", "get_dataset", 1,
-            lambda fx: route("get_datasets_current", dataset_id=fx.pick()),
+            lambda fx: route("get_dataset_restful", dataset_id=fx.pick()),
         ),
         Scenario(
             "current", "update", "PUT /datasets/{id} (description)", "update_dataset", 2,
-            lambda fx: route("update_datasets_current", dataset_id=fx.pick(), body={"description": fx.name("d")}),
+            lambda fx: route("update_dataset_restful", dataset_id=fx.pick(), body={"description": fx.name("d")}),
         ),
         Scenario(
             "current", "update", "PUT /datasets/{id} (rename)", "update_dataset", 2,
-            lambda fx: route("update_datasets_current", dataset_id=fx.pick(), body={"name": fx.name("renamed")}),
+            lambda fx: route("update_dataset_restful", dataset_id=fx.pick(), body={"name": fx.name("renamed")}),
         ),
         Scenario(
             "current", "delete", "DELETE /datasets {ids: [1 id]}", "delete_dataset", 2,
-            lambda fx: route("delete_datasets", body={"ids": [fx.fresh()]}),
+            lambda fx: route("delete_dataset_restful", body={"ids": [fx.fresh()]}),
         ),
         Scenario(
             "current", "delete", "DELETE /datasets {ids: [3 ids]}", "delete_dataset", None,
-            lambda fx: route("delete_datasets", body={"ids": [fx.fresh(), fx.fresh(), fx.fresh()]}),
+            lambda fx: route("delete_dataset_restful", body={"ids": [fx.fresh(), fx.fresh(), fx.fresh()]}),
         ),
     ]  # fmt: skip
 
@@ -340,7 +340,7 @@ def measure(tenant_size: int = 150) -> list[Row]:
         log_bytes = LogBytes(logger.registered_formatter)
         logging.getLogger(logger.name).addHandler(log_bytes)
         first = functions["list_datasets"].lambda_handler(
-            route("list_datasets_current", query={"page_size": "30"}), _Context("list")
+            route("list_datasets_restful", query={"page_size": "30"}), _Context("list")
         )
         fixture.first_page_token = json.loads(first["body"])["next_page_token"]
         try:

@@ -124,7 +124,7 @@ class Lister:
     def sample(self, tenant: str, query: dict[str, str]) -> Sample:
         import json
 
-        event = route("list_datasets_current", query=query)
+        event = route("list_datasets_restful", query=query)
         event["requestContext"]["authorizer"].update(principalId=tenant, tenant_id=tenant)
         self.probe.reset()
         started = time.perf_counter()
@@ -288,7 +288,7 @@ def _check_tokens(lister: Lister, tenant: str, newest: list[tuple[str, int]]) ->
     """The crafted token for depth 1 must be the one the API handed out with page 1."""
     import json
 
-    event = route("list_datasets_current", query={"page_size": str(PAGE_SIZE)})
+    event = route("list_datasets_restful", query={"page_size": str(PAGE_SIZE)})
     event["requestContext"]["authorizer"].update(principalId=tenant, tenant_id=tenant)
     body = json.loads(lister.handler(event, _Context("list_datasets"))["body"])
     crafted = cursor_token(tenant, newest, 1)

@@ -130,7 +130,7 @@ class DatasetMachine(RuleBasedStateMachine):
     def create_seed(self, tenant: str, name: str) -> None:
         """Seed API: a taken name (any case) is 409/102; otherwise the dataset is created under it."""
         reply = self.send(
-            tenant, "create_dataset", route_event("create_dataset", tenant=tenant, body={"dataset_name": name})
+            tenant, "create_dataset", route_event("create_dataset_legacy", tenant=tenant, body={"dataset_name": name})
         )
         if self.holder(tenant, name) is not None:
             assert (reply.status, reply.body["code"]) == (409, 102)
@@ -149,7 +149,9 @@ class DatasetMachine(RuleBasedStateMachine):
             pattern = re.compile(re.escape(name.lower()) + r"\((\d+)\)")
             taken = [int(m.group(1)) for r in self.model[tenant].values() if (m := pattern.fullmatch(r.name.lower()))]
             expected = {f"{name}({max(taken, default=0) + 1})", ragflow_duplicate_name(name, self.taken(tenant))}
-        reply = self.send(tenant, "create_dataset", route_event("create_datasets", tenant=tenant, body={"name": name}))
+        reply = self.send(
+            tenant, "create_dataset", route_event("create_dataset_restful", tenant=tenant, body={"name": name})
+        )
         assert reply.status == 200, reply.raw
         assert reply.body["data"]["name"] in expected, (reply.body["data"]["name"], expected)
         assert self.holder(tenant, reply.body["data"]["name"]) is None
@@ -170,7 +172,7 @@ class DatasetMachine(RuleBasedStateMachine):
 
     def _rename(self, tenant: str, pick: int, name: str, *, seed: bool) -> None:
         dataset_id = self.target(tenant, pick)
-        event_name = "update_dataset" if seed else "update_datasets_current"
+        event_name = "update_dataset_legacy" if seed else "update_dataset_restful"
         event = route_event(event_name, tenant=tenant, body={"name": name}, dataset_id=dataset_id)
         reply = self.send(tenant, "update_dataset", event, dataset_id)
         if dataset_id not in self.model[tenant]:
@@ -196,7 +198,10 @@ class DatasetMachine(RuleBasedStateMachine):
     def delete_seed(self, tenant: str, pick: int) -> None:
         dataset_id = self.target(tenant, pick)
         reply = self.send(
-            tenant, "delete_dataset", route_event("delete_dataset", tenant=tenant, dataset_id=dataset_id), dataset_id
+            tenant,
+            "delete_dataset",
+            route_event("delete_dataset_legacy", tenant=tenant, dataset_id=dataset_id),
+            dataset_id,
         )
         if dataset_id not in self.model[tenant]:
             assert (reply.status, reply.body["code"], reply.body["success"]) == (404, 103, False)
@@ -212,7 +217,7 @@ class DatasetMachine(RuleBasedStateMachine):
     def delete_current_ids(self, tenant: str, picks: list[int]) -> None:
         """All or nothing: one id that is not the caller's (absent, or the other tenant's) deletes nothing."""
         ids = [self.target(tenant, p) for p in picks]
-        event = route_event("delete_datasets", tenant=tenant, body={"ids": ids})
+        event = route_event("delete_dataset_restful", tenant=tenant, body={"ids": ids})
         reply = self.send(tenant, "delete_dataset", event, *ids)
         if len(set(ids)) != len(ids):
             assert (reply.status, reply.body["code"]) == (400, 101)
@@ -225,7 +230,7 @@ class DatasetMachine(RuleBasedStateMachine):
 
     @rule(tenant=st.sampled_from(TENANTS))
     def delete_all(self, tenant: str) -> None:
-        event = route_event("delete_datasets", tenant=tenant, body={"delete_all": True})
+        event = route_event("delete_dataset_restful", tenant=tenant, body={"delete_all": True})
         reply = self.send(tenant, "delete_dataset", event)
         assert (reply.status, reply.body["data"]) == (200, {"success_count": len(self.model[tenant])})
         self.model[tenant].clear()
@@ -241,7 +246,7 @@ class DatasetMachine(RuleBasedStateMachine):
     )
     def list_seed(self, tenant: str, orderby: str, desc: bool, offset: int, count: int) -> None:
         query = {"orderby": orderby, "desc": str(desc).lower(), "offset": str(offset), "count": str(count)}
-        reply = self.send(tenant, "list_datasets", route_event("list_datasets", tenant=tenant, query=query))
+        reply = self.send(tenant, "list_datasets", route_event("list_datasets_legacy", tenant=tenant, query=query))
         expected = self.ordered(tenant, orderby, desc)[offset:][: 1000 if count == -1 else count]
         assert reply.status == 200
         assert [d["id"] for d in reply.body["data"]] == expected
@@ -261,7 +266,7 @@ class DatasetMachine(RuleBasedStateMachine):
         reply = self.send(
             tenant,
             "list_datasets",
-            route_event("list_datasets_current", tenant=tenant, query={**base, "page": str(page)}),
+            route_event("list_datasets_restful", tenant=tenant, query={**base, "page": str(page)}),
         )
         start = (page - 1) * page_size
         assert reply.status == 200
@@ -271,7 +276,7 @@ class DatasetMachine(RuleBasedStateMachine):
         assert (token is not None) == (len(everything) > start + page_size)
         rest: list[str] = []
         while token is not None:
-            event = route_event("list_datasets_current", tenant=tenant, query={**base, "page_token": token})
+            event = route_event("list_datasets_restful", tenant=tenant, query={**base, "page_token": token})
             reply = self.send(tenant, "list_datasets", event)
             assert reply.status == 200, reply.raw
             page_ids = [d["id"] for d in reply.body["data"]]
@@ -284,7 +289,7 @@ class DatasetMachine(RuleBasedStateMachine):
     @rule(tenant=st.sampled_from(TENANTS), name=CURRENT_NAMES)
     def find_by_name(self, tenant: str, name: str) -> None:
         """The name filter is case-insensitive and exact; a name only the other tenant has is absent."""
-        event = route_event("list_datasets_current", tenant=tenant, query={"name": name})
+        event = route_event("list_datasets_restful", tenant=tenant, query={"name": name})
         reply = self.send(tenant, "list_datasets", event)
         holder = self.holder(tenant, name)
         if holder is None:
@@ -295,7 +300,9 @@ class DatasetMachine(RuleBasedStateMachine):
     @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), seed=st.booleans())
     def get_one(self, tenant: str, pick: int, seed: bool) -> None:
         dataset_id = self.target(tenant, pick)
-        event = route_event("get_dataset" if seed else "get_datasets_current", tenant=tenant, dataset_id=dataset_id)
+        event = route_event(
+            "get_dataset_legacy" if seed else "get_dataset_restful", tenant=tenant, dataset_id=dataset_id
+        )
         reply = self.send(tenant, "get_dataset", event, dataset_id)
         if dataset_id in self.model[tenant]:
             assert (reply.status, reply.body["data"]["name"]) == (200, self.model[tenant][dataset_id].name)
@@ -351,6 +358,6 @@ TestDatasetsAgainstTheModel = DatasetMachine.TestCase
 def test_auto_rename_follows_ragflows_duplicate_name(existing: list[str], name: str, table: Any) -> None:
     """§4: follow RAGFlow v0.27, whose create runs ``duplicate_name`` on a taken name."""
     for taken in existing:
-        assert invoke("create_dataset", route_event("create_datasets", body={"name": taken})).status == 200
-    reply = invoke("create_dataset", route_event("create_datasets", body={"name": name}))
+        assert invoke("create_dataset", route_event("create_dataset_restful", body={"name": taken})).status == 200
+    reply = invoke("create_dataset", route_event("create_dataset_restful", body={"name": name}))
     assert reply.body["data"]["name"] == ragflow_duplicate_name(name, {n.lower() for n in existing})

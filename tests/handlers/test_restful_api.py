@@ -22,29 +22,31 @@ ABSENT = "0193a1b2c3d47e8f9a0b1c2d3e4f5a6b"
 
 
 def post(body: Any, tenant: str = TENANT_A) -> Reply:
-    return invoke("create_dataset", route_event("create_datasets", tenant=tenant, body=body))
+    return invoke("create_dataset", route_event("create_dataset_restful", tenant=tenant, body=body))
 
 
 def put(dataset_id: str, body: Any, tenant: str = TENANT_A) -> Reply:
     return invoke(
-        "update_dataset", route_event("update_datasets_current", tenant=tenant, body=body, dataset_id=dataset_id)
+        "update_dataset", route_event("update_dataset_restful", tenant=tenant, body=body, dataset_id=dataset_id)
     )
 
 
 def seed_put(dataset_id: str, body: Any, tenant: str = TENANT_A) -> Reply:
-    return invoke("update_dataset", route_event("update_dataset", tenant=tenant, body=body, dataset_id=dataset_id))
+    return invoke(
+        "update_dataset", route_event("update_dataset_legacy", tenant=tenant, body=body, dataset_id=dataset_id)
+    )
 
 
 def get(dataset_id: str, tenant: str = TENANT_A) -> Reply:
-    return invoke("get_dataset", route_event("get_datasets_current", tenant=tenant, dataset_id=dataset_id))
+    return invoke("get_dataset", route_event("get_dataset_restful", tenant=tenant, dataset_id=dataset_id))
 
 
 def listing(tenant: str = TENANT_A, **query: str) -> Reply:
-    return invoke("list_datasets", route_event("list_datasets_current", tenant=tenant, query=query))
+    return invoke("list_datasets", route_event("list_datasets_restful", tenant=tenant, query=query))
 
 
 def delete(body: Any, tenant: str = TENANT_A) -> Reply:
-    return invoke("delete_dataset", route_event("delete_datasets", tenant=tenant, body=body))
+    return invoke("delete_dataset", route_event("delete_dataset_restful", tenant=tenant, body=body))
 
 
 def new(name: str, **fields: Any) -> dict[str, Any]:
@@ -57,7 +59,7 @@ def new(name: str, **fields: Any) -> dict[str, Any]:
 
 
 def test_create_as_the_sdk_sends_it_returns_the_current_dataset_object() -> None:
-    reply = invoke("create_dataset", route_event("create_datasets"))  # the SDK's explicit nulls
+    reply = invoke("create_dataset", route_event("create_dataset_restful"))  # the SDK's explicit nulls
     assert (reply.status, reply.body["code"], reply.body["message"]) == (200, 0, "success")
     ds = reply.body["data"]
     assert set(ds) == CURRENT_KEYS
@@ -221,7 +223,7 @@ def test_name_and_id_filters_find_one_dataset_or_answer_lacks_permission() -> No
 
 def test_ids_filter_takes_repeated_and_comma_separated_ids() -> None:
     a, b = new("i1")["id"], new("i2")["id"]
-    event = route_event("list_datasets_current", query={})
+    event = route_event("list_datasets_restful", query={})
     event["queryStringParameters"] = {"ids": b}
     event["multiValueQueryStringParameters"] = {"ids": [a, b]}
     assert [d["id"] for d in invoke("list_datasets", event).body["data"]] == [a, b]
@@ -249,7 +251,7 @@ def test_bad_list_queries_answer_400_101(query: dict[str, str], message: str) ->
 
 @pytest.mark.parametrize(("param", "values"), [("page", ["1", "2"]), ("name", ["a", "b"]), ("orderby", ["x", "y"])])
 def test_repeated_single_valued_query_parameters_are_refused(param: str, values: list[str]) -> None:
-    event = route_event("list_datasets_current", query={})
+    event = route_event("list_datasets_restful", query={})
     event["queryStringParameters"] = {param: values[-1]}
     event["multiValueQueryStringParameters"] = {param: values}
     reply = invoke("list_datasets", event)
@@ -533,16 +535,16 @@ def test_a_dataset_created_by_either_generation_is_listed_updated_and_deleted_by
     current_id = new("from_current")["id"]
 
     assert {d["name"] for d in listing().body["data"]} == {"from_seed", "from_current"}
-    seed_list = invoke("list_datasets", route_event("list_datasets", query={})).body["data"]
+    seed_list = invoke("list_datasets", route_event("list_datasets_legacy", query={})).body["data"]
     assert {d["name"] for d in seed_list} == {"from_seed", "from_current"}
 
     assert put(seed_id, {"description": "via current"}).body["data"]["description"] == "via current"
     assert seed_put(current_id, {"description": "via seed"}).body["data"]["description"] == "via seed"
-    seed_view = invoke("get_dataset", route_event("get_dataset", dataset_id=seed_id)).body["data"]
+    seed_view = invoke("get_dataset", route_event("get_dataset_legacy", dataset_id=seed_id)).body["data"]
     assert seed_view["description"] == "via current"
 
     assert delete({"ids": [seed_id]}).body["data"] == {"success_count": 1}
-    assert invoke("delete_dataset", route_event("delete_dataset", dataset_id=current_id)).status == 200
+    assert invoke("delete_dataset", route_event("delete_dataset_legacy", dataset_id=current_id)).status == 200
     assert counter(table, TENANT_A) == 0
     assert items(table, TENANT_A, "NAME") == []
 
@@ -583,7 +585,7 @@ def test_names_with_control_characters_are_refused(name: str) -> None:
 
 @pytest.mark.parametrize("raw", ['{"name": "\\ud800"}', '{"name": "x", "description": "\\udfff"}'])
 def test_lone_surrogates_are_malformed_input_not_a_server_error(raw: str) -> None:
-    reply = invoke("create_dataset", route_event("create_datasets", raw_body=raw))
+    reply = invoke("create_dataset", route_event("create_dataset_restful", raw_body=raw))
     assert (reply.status, reply.body["code"]) == (400, 101)
     assert reply.raw.isascii()
 
