@@ -216,7 +216,7 @@ def run_local(state: local_state.StateDir, command: dict[str, Any]) -> dict[str,
         holder = lock.holder()  # None: the holder is writing its name right now, or has just left
         if holder is not None and holder.role == local_state.StateLock.SERVER:
             try:
-                return _ask_server(state, command)
+                return ask_server(state, command)
             except (FileNotFoundError, ConnectionRefusedError) as error:  # not listening (yet): retry
                 if time.monotonic() > deadline:
                     raise CommandError(
@@ -238,7 +238,7 @@ def _run_here(state: local_state.StateDir, command: dict[str, Any]) -> dict[str,
         database.close()
 
 
-def _ask_server(state: local_state.StateDir, command: dict[str, Any]) -> dict[str, Any]:
+def ask_server(state: local_state.StateDir, command: dict[str, Any]) -> dict[str, Any]:
     """The running local API's answer; ``FileNotFoundError``/``ConnectionRefusedError``: it is not listening."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(30)
