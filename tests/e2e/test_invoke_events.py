@@ -20,13 +20,11 @@ from typing import Any
 
 import pytest
 
-from local_server import DEV_KEY, DEV_TENANT, ROOT, LocalApi, running
+from local_server import DEV_KEY, DEV_TENANT, FROM_BUILD, ROOT, LocalApi, running
 from tools import template
 
 EVENTS = ROOT / "events"
 README = EVENTS / "README.md"
-FROM_BUILD = os.environ.get("LOCAL_API_FROM_BUILD")
-"""Set by ``make e2e-built``: the functions run from sam build's output (``--from-build``)."""
 
 
 @dataclass(frozen=True)

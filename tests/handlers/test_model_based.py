@@ -2,7 +2,9 @@
 
 Hypothesis drives creates (seed and current, with names drawn to collide case-insensitively often),
 renames (seed and current PUT), deletes (seed single, current bulk by ids, delete_all) and listings (both
-generations, both orders, offsets, pages and page tokens), for two tenants, through the real handlers.
+generations, both orders, offsets, pages and page tokens), for two tenants, through the real handlers. Callers
+hold read-write or read-only keys: a read-only caller's reads answer as anyone's, and each of its writes, of
+either generation, is refused with 403 in the envelope and changes nothing.
 A dictionary per tenant says what each answer must be. After every step the raw table must agree with
 the model, and must hold together on its own: the counter equals the number of datasets, every dataset
 has exactly its one name lock and every lock its dataset, names are unique case-insensitively — and no
@@ -26,6 +28,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from moto import mock_aws
 
 from conftest import TENANT_A, TENANT_B, Reply, invoke, route_event
+from dataset_core import api_keys, errors
 from dataset_core.storage import client as storage
 from dataset_core.storage import datasets as stored
 from dataset_core.storage.datasets import name_lock_key
@@ -46,6 +49,17 @@ SEED_NAMES = st.sampled_from(["kb", "Data", "x.y", "a-b_c", "q"]).flatmap(_case_
 CURRENT_NAMES = st.one_of(SEED_NAMES, st.sampled_from(["kb(1)", "KB(2)", "data(1)", "x.y(1)"]))
 """Also names shaped like RAGFlow's auto-renames, so ``kb(1)`` may exist before ``kb`` is taken again."""
 ORDERS = st.sampled_from(["create_time", "update_time"])
+WRITES = st.sampled_from(
+    ["create_seed", "create_current", "rename_seed", "rename_current", "delete_seed", "delete_ids", "delete_all"]
+)
+READ_ONLY_REFUSAL = {"code": 403, "message": errors.READ_ONLY_MESSAGE, "data": None}
+
+
+def as_caller(event: dict[str, Any], read_only: bool) -> dict[str, Any]:
+    """The event as the authorizer leaves it for a read-only key (scope in the context), or unchanged."""
+    if read_only:
+        event["requestContext"]["authorizer"]["scope"] = api_keys.READ_ONLY
+    return event
 
 
 def ragflow_duplicate_name(name: str, taken: set[str]) -> str:
@@ -235,7 +249,24 @@ class DatasetMachine(RuleBasedStateMachine):
         assert (reply.status, reply.body["data"]) == (200, {"success_count": len(self.model[tenant])})
         self.model[tenant].clear()
 
-    # ---- reads ---------------------------------------------------------------------------------------------
+    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), name=SEED_NAMES, write=WRITES)
+    def read_only_write(self, tenant: str, pick: int, name: str, write: str) -> None:
+        """A read-only caller may write nothing: 403 with the read-only message, and the table as the model has
+        it (the invariant after each step: the same datasets, names, locks and counters, and no other item)."""
+        dataset_id = self.target(tenant, pick)
+        function, event = {
+            "create_seed": ("create_dataset", route_event("create_dataset_legacy", tenant=tenant, body={"dataset_name": name})),
+            "create_current": ("create_dataset", route_event("create_dataset_restful", tenant=tenant, body={"name": name})),
+            "rename_seed": ("update_dataset", route_event("update_dataset_legacy", tenant=tenant, body={"name": name}, dataset_id=dataset_id)),
+            "rename_current": ("update_dataset", route_event("update_dataset_restful", tenant=tenant, body={"name": name}, dataset_id=dataset_id)),
+            "delete_seed": ("delete_dataset", route_event("delete_dataset_legacy", tenant=tenant, dataset_id=dataset_id)),
+            "delete_ids": ("delete_dataset", route_event("delete_dataset_restful", tenant=tenant, body={"ids": [dataset_id]})),
+            "delete_all": ("delete_dataset", route_event("delete_dataset_restful", tenant=tenant, body={"delete_all": True})),
+        }[write]  # fmt: skip
+        reply = self.send(tenant, function, as_caller(event, read_only=True), dataset_id)
+        assert (reply.status, reply.body) == (403, READ_ONLY_REFUSAL), reply.raw
+
+    # ---- reads: the same answers for read-write and read-only callers ------------------------------------------
 
     @rule(
         tenant=st.sampled_from(TENANTS),
@@ -243,10 +274,12 @@ class DatasetMachine(RuleBasedStateMachine):
         desc=st.booleans(),
         offset=st.integers(0, 6),
         count=st.integers(-1, 5),
+        read_only=st.booleans(),
     )
-    def list_seed(self, tenant: str, orderby: str, desc: bool, offset: int, count: int) -> None:
+    def list_seed(self, tenant: str, orderby: str, desc: bool, offset: int, count: int, *, read_only: bool) -> None:
         query = {"orderby": orderby, "desc": str(desc).lower(), "offset": str(offset), "count": str(count)}
-        reply = self.send(tenant, "list_datasets", route_event("list_datasets_legacy", tenant=tenant, query=query))
+        event = as_caller(route_event("list_datasets_legacy", tenant=tenant, query=query), read_only)
+        reply = self.send(tenant, "list_datasets", event)
         expected = self.ordered(tenant, orderby, desc)[offset:][: 1000 if count == -1 else count]
         assert reply.status == 200
         assert [d["id"] for d in reply.body["data"]] == expected
@@ -258,15 +291,20 @@ class DatasetMachine(RuleBasedStateMachine):
         desc=st.booleans(),
         page=st.integers(1, 4),
         page_size=st.integers(1, 4),
+        read_only=st.booleans(),
     )
-    def list_current(self, tenant: str, orderby: str, desc: bool, page: int, page_size: int) -> None:
+    def list_current(
+        self, tenant: str, orderby: str, desc: bool, page: int, page_size: int, *, read_only: bool
+    ) -> None:
         """One page by number, then the rest of the listing by following ``next_page_token``."""
         everything = self.ordered(tenant, orderby, desc)
         base = {"orderby": orderby, "desc": str(desc), "page_size": str(page_size)}
         reply = self.send(
             tenant,
             "list_datasets",
-            route_event("list_datasets_restful", tenant=tenant, query={**base, "page": str(page)}),
+            as_caller(
+                route_event("list_datasets_restful", tenant=tenant, query={**base, "page": str(page)}), read_only
+            ),
         )
         start = (page - 1) * page_size
         assert reply.status == 200
@@ -277,7 +315,7 @@ class DatasetMachine(RuleBasedStateMachine):
         rest: list[str] = []
         while token is not None:
             event = route_event("list_datasets_restful", tenant=tenant, query={**base, "page_token": token})
-            reply = self.send(tenant, "list_datasets", event)
+            reply = self.send(tenant, "list_datasets", as_caller(event, read_only))
             assert reply.status == 200, reply.raw
             page_ids = [d["id"] for d in reply.body["data"]]
             assert 0 < len(page_ids) <= page_size
@@ -297,11 +335,12 @@ class DatasetMachine(RuleBasedStateMachine):
         else:
             assert [d["id"] for d in reply.body["data"]] == [holder]
 
-    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), seed=st.booleans())
-    def get_one(self, tenant: str, pick: int, seed: bool) -> None:
+    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), seed=st.booleans(), read_only=st.booleans())
+    def get_one(self, tenant: str, pick: int, seed: bool, read_only: bool) -> None:
         dataset_id = self.target(tenant, pick)
-        event = route_event(
-            "get_dataset_legacy" if seed else "get_dataset_restful", tenant=tenant, dataset_id=dataset_id
+        event = as_caller(
+            route_event("get_dataset_legacy" if seed else "get_dataset_restful", tenant=tenant, dataset_id=dataset_id),
+            read_only,
         )
         reply = self.send(tenant, "get_dataset", event, dataset_id)
         if dataset_id in self.model[tenant]:
