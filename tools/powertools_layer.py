@@ -102,6 +102,7 @@ def install(python: str, target: Path) -> None:
     wanted = requirements()
     stamp = target / ".installed"
     if stamp.is_file() and json.loads(stamp.read_text()) == wanted:
+        stamp.touch()  # up to date (make compares its time with the template's and the pins')
         return
     shutil.rmtree(target, ignore_errors=True)
     for folder, packages in wanted.items():
