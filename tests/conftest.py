@@ -32,6 +32,7 @@ os.environ.update(
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "TABLE_NAME": "datasets-test",
+        "PAGE_TOKEN_SECRET": "tests-page-token-secret",  # a deployment's key outlives a reload of the settings
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "RagflowDatasetsTest",
     }

@@ -38,7 +38,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from dataset_core import api_keys
+from dataset_core import api_keys, config
 from dataset_core.storage.transact import ConditionFailedError
 from tools import apikeys, local_docs, local_state, template
 from tools.local_gateway import HOST, MAX_BODY, Gateway, Reply, Request
@@ -261,6 +261,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return build_parser().parse_args(argv)
 
 
+def _check_configuration() -> None:
+    """Read the settings as a function's INIT would: an inconsistent configuration never serves."""
+    try:
+        config.settings()
+    except config.ConfigurationError as error:
+        raise SystemExit(f"configuration refused: {error}") from None
+
+
 def _ensure_dev_key(output: Output) -> str:
     """The key to print: ``$RAGFLOW_API_KEY`` or the stable dev key, registered for the dev tenant."""
     key = os.environ.get(KEY_ENV) or DEV_KEY
@@ -323,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in lambda_environment(function_ids(), table, state).items():  # before any handler import
         if name == "TABLE_NAME" or name not in os.environ:  # the shell's settings win: DATASET_QUOTA=3 make run
             os.environ[name] = value
+    _check_configuration()
     store = _open_storage(args, state, table)
     key = _ensure_dev_key(output)
     if store.saver is not None:

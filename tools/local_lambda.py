@@ -101,6 +101,10 @@ def _resolve(name: str, value: Any, table_name: str, state: local_state.StateDir
             return str(template.parameter_default(ref))
         if template.resources().get(ref, {}).get("Type") == "AWS::DynamoDB::Table":
             return table_name
+    if isinstance(value, dict) and set(value) == {"Fn::Join"}:  # a list parameter joined: EMBEDDING_MODELS
+        separator, parts = value["Fn::Join"]
+        joined = _resolve(name, parts, table_name, state)
+        return None if joined is None else separator.join(joined.split(","))
     if isinstance(value, dict) and "{{resolve:secretsmanager:" in json.dumps(value):
         return local_state.local_secret(state, name)
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):

@@ -2,7 +2,7 @@
 
 A table of requests a careless or malicious client can send — broken, absurd or tricky JSON, bodies of
 the wrong type, encoding or size, names and ids built to look like something else or to smuggle
-syntax, numbers no field can hold, repeated or unknown query parameters — each with the status and
+syntax, numbers no field can hold, unknown query parameters — each with the status and
 ``code`` the contract (README, docs/COMPATIBILITY.md) gives it. For each: the status is below 500, the body is
 ``{"code": int, "message": str, "data": ...}``, and a refused request wrote nothing (the whole table is
 compared before and after). Cases that apply to both API generations run against both.
@@ -166,16 +166,16 @@ MALFORMED_BODIES = {
     "nested-arrays-100000": _nested(100_000, "array"),
 }
 NOT_OBJECT_BODIES = {
-    "array": "[]",
     "array-of-object": '[{"name": "x"}]',
     "number": "1",
-    "negative-zero": "-0",
     "huge-exponent": "1e999",
     "nan-literal": "NaN",
     "string": '"kb1"',
-    "null": "null",
     "true": "true",
 }
+FALSY_BODIES = {"array": "[]", "negative-zero": "-0", "null": "null", "false": "false", "empty-string": '""'}
+"""Counted as ``{}`` (RAGFlow v0.27: api/utils/validation_utils.py: validate_and_parse_json_request)."""
+FALSY_ANSWERS = {"create": (400, 101), "update": (400, 102), "delete": (200, 0)}
 
 
 @pytest.mark.parametrize("raw", list(MALFORMED_BODIES.values()), ids=list(MALFORMED_BODIES))
@@ -189,6 +189,23 @@ def test_a_malformed_json_body_is_400_101_and_writes_nothing(route: BodyRoute, r
 @pytest.mark.parametrize("route", BODY_ROUTES, ids=_route_id)
 def test_json_that_is_not_an_object_is_400_101(route: BodyRoute, raw: str, existing: Existing) -> None:
     refused(route.function, route.event(existing, raw_body=raw), 400, 101)
+
+
+@pytest.mark.parametrize("raw", list(FALSY_BODIES.values()), ids=list(FALSY_BODIES))
+@pytest.mark.parametrize("route", BODY_ROUTES, ids=_route_id)
+def test_a_falsy_json_body_counts_as_an_empty_object_and_writes_nothing(
+    route: BodyRoute, raw: str, existing: Existing
+) -> None:
+    """Create: a required field is missing (400/101); update: nothing to change (400/102); delete: nothing
+    selected, nothing deleted (200, success_count 0)."""
+    status, code = FALSY_ANSWERS[route.function.split("_")[0]]
+    if status != 200:
+        refused(route.function, route.event(existing, raw_body=raw), status, code)
+        return
+    before = scan()
+    reply = invoke(route.function, route.event(existing, raw_body=raw))
+    assert (reply.status, reply.body) == (200, {"code": 0, "message": "success", "data": {"success_count": 0}})
+    assert scan() == before
 
 
 @pytest.mark.parametrize("route", BODY_ROUTES, ids=_route_id)
@@ -231,7 +248,7 @@ BAD_BASE64 = {
     "only-padding": "====",
     "missing-padding": base64.b64encode(b'{"name": "x"}').decode().rstrip("="),
     "not-utf8": base64.b64encode(b"\xff\xfe\xfd{").decode(),
-    "base64-of-array": base64.b64encode(b"[]").decode(),
+    "base64-of-array": base64.b64encode(b"[1]").decode(),
     "base64-of-deep-nesting": base64.b64encode(_nested(10_000, "array").encode()).decode(),
 }
 
@@ -268,9 +285,7 @@ def test_a_body_with_a_content_type_that_is_not_json_is_415_101(
     """Even when the body itself is valid JSON: §2 says 415 and names what was sent."""
     event = route.event(existing, body={"name": "valid"}, headers={"Content-Type": content_type})
     reply = refused(route.function, event, 415, 101)
-    assert reply.body["message"] == (
-        f"Unsupported content type: Expected application/json, got {content_type or 'nothing'}"
-    )
+    assert reply.body["message"] == f"Unsupported content type: Expected application/json, got {content_type}"
 
 
 @pytest.mark.parametrize("route", BODY_ROUTES, ids=_route_id)
@@ -332,11 +347,6 @@ WRONG_FIELDS: list[tuple[str, BodyRoute, Any]] = [
             "name-whitespace": {"name": "   "},
             "name-129-chars": {"name": "a" * 129},
             "name-half-mebibyte": {"name": "a" * (MIB // 2)},
-            "name-nul": {"name": "a\x00b"},
-            "name-newline": {"name": "a\nb"},
-            "name-escape-sequence": {"name": "\x1b[31mred"},
-            "name-c1-control": {"name": "a\x9bb"},
-            "name-del": {"name": "a\x7fb"},
             "permission-unknown": {"name": "x", "permission": "admin"},
             "chunk-method-unknown": {"name": "x", "chunk_method": "../naive"},
             "number-as-string": {"name": "x", "parser_config": {"chunk_token_num": "512"}},
@@ -348,7 +358,6 @@ WRONG_FIELDS: list[tuple[str, BodyRoute, Any]] = [
             "infinity-for-float": {"name": "x", "parser_config": {"raptor": {"clustering_threshold": float("inf")}}},
             "parser-config-list": {"name": "x", "parser_config": []},
             "parser-config-unknown-key": {"name": "x", "parser_config": {"$where": "1"}},
-            "pages-triple": {"name": "x", "parser_config": {"pages": [[1, 2, 3]]}},
             "tenant-smuggled": {"name": "x", "tenant_id": TENANT_B},
             "created-by-smuggled": {"name": "x", "created_by": TENANT_B},
             "counters-smuggled": {"name": "x", "document_count": 5},
@@ -376,7 +385,6 @@ WRONG_FIELDS: list[tuple[str, BodyRoute, Any]] = [
             "pagerank-bool": {"pagerank": True},
             "pagerank-negative": {"pagerank": -1},
             "pagerank-huge": {"pagerank": 10**30},
-            "name-nul": {"name": "a\x00"},
             "name-null": {"name": None},
             "name-half-mebibyte": {"name": "a" * (MIB // 2)},
             "tenant-smuggled": {"tenant_id": TENANT_B},
@@ -393,7 +401,6 @@ WRONG_FIELDS: list[tuple[str, BodyRoute, Any]] = [
             "ids-object": {"ids": {"$in": [ABSENT]}},
             "ids-int": {"ids": [1]},
             "ids-null-item": {"ids": [None]},
-            "ids-1001": {"ids": [f"{n:032x}" for n in range(1001)]},
             "ids-duplicate": {"ids": [ABSENT, ABSENT.upper()]},
             "delete-all-string": {"delete_all": "true"},
             "delete-all-int": {"delete_all": 1},
@@ -497,7 +504,12 @@ INJECTION_NAMES = {
     "path-traversal": "../../etc/passwd",
     "percent-encoded": "%2e%2e%2f",
     "html": "<script>alert(1)</script>",
-    "emoji-128": "\U0001f600" * 128,
+    "emoji-32": "\U0001f600" * 32,  # 128 bytes: RAGFlow's limit of a new name is 128 UTF-8 bytes
+    "nul": "a\x00b",  # control characters too are plain text to RAGFlow (it strips only the surrounding ones)
+    "newline": "a\nb",
+    "escape-sequence": "\x1b[31mred",
+    "c1-control": "a\x9bb",
+    "del": "a\x7fb",
 }
 
 
@@ -618,8 +630,10 @@ def test_a_malformed_path_id_is_400_101_and_writes_nothing(
     route: tuple[str, str], dataset_id: str, existing: Existing
 ) -> None:
     """An id is a UUID or nothing: query syntax, dot-segments, encoded traversal and wrong lengths never
-    reach a key."""
-    refused(route[0], _path_event(route[1], dataset_id), 400, 101)
+    reach a key. The RESTful get checks no id (RAGFlow v0.27: api/apps/services/dataset_api_service.py:
+    get_dataset): what is no dataset of the caller's lacks permission, 404/102."""
+    status, code = (404, 102) if route == PATH_ROUTES["current-get"] else (400, 101)
+    refused(route[0], _path_event(route[1], dataset_id), status, code)
 
 
 ABSENT_CODES = {"seed-get": 102, "current-get": 102, "seed-update": 103, "current-update": 102, "seed-delete": 103}
@@ -679,7 +693,8 @@ def test_a_lookalike_spelling_of_a_real_id_is_400_101(
     if not mine.startswith("0"):
         pytest.skip("the spellings replace a leading 0")
     function, event_name = PATH_ROUTES[route]
-    refused(function, _path_event(event_name, spelling(mine)), 400, 101)
+    status, code = (404, 102) if route == "current-get" else (400, 101)  # the RESTful get checks no id
+    refused(function, _path_event(event_name, spelling(mine)), status, code)
 
 
 # ---- query strings ---------------------------------------------------------------------------------------
@@ -709,9 +724,6 @@ BAD_QUERIES: dict[str, tuple[str, dict[str, list[str]]]] = {
     "seed-orderby-unknown": ("seed", {"orderby": ["name"]}),
     "seed-orderby-injection": ("seed", {"orderby": ["create_time; DROP TABLE datasets"]}),
     "seed-orderby-upper-case": ("seed", {"orderby": ["CREATE_TIME"]}),
-    "seed-offset-twice": ("seed", {"offset": ["0", "1"]}),
-    "seed-count-twice": ("seed", {"count": ["1", "1"]}),
-    "seed-desc-twice": ("seed", {"desc": ["true", "false"]}),
     "seed-unknown-tenant": ("seed", {"tenant_id": [TENANT_B]}),
     "seed-unknown-key": ("seed", {"pk": [f"TENANT#{TENANT_B}"]}),
     "seed-current-param": ("seed", {"page": ["1"]}),
@@ -726,9 +738,6 @@ BAD_QUERIES: dict[str, tuple[str, dict[str, list[str]]]] = {
     "current-page-size-float": ("current", {"page_size": ["10.5"]}),
     "current-desc-not-bool": ("current", {"desc": ["perhaps"]}),
     "current-orderby-unknown": ("current", {"orderby": ["pk"]}),
-    "current-page-twice": ("current", {"page": ["1", "2"]}),
-    "current-page-size-twice": ("current", {"page_size": ["1", "100"]}),
-    "current-orderby-twice": ("current", {"orderby": ["create_time", "update_time"]}),
     "current-unknown-tenant": ("current", {"tenant_id": [TENANT_B]}),
     "current-unknown-exclusive-start-key": ("current", {"ExclusiveStartKey": ["x"]}),
     "current-seed-param": ("current", {"offset": ["0"]}),
@@ -739,7 +748,6 @@ BAD_QUERIES: dict[str, tuple[str, dict[str, list[str]]]] = {
     "current-ids-sql": ("current", {"ids": [f"{ABSENT},' OR 1=1 --"]}),
     "current-ids-placeholder": ("current", {"ids": [":val"]}),
     "current-ids-duplicate": ("current", {"ids": [ABSENT, ABSENT]}),
-    "current-name-too-long": ("current", {"name": ["n" * 1025]}),
     "current-page-token-garbage": ("current", {"page_token": ["garbage"]}),
     "current-page-token-non-ascii": ("current", {"page_token": ["\u00e9.\u00e9"]}),
     "current-page-token-three-parts": ("current", {"page_token": ["a.b.c"]}),
@@ -750,7 +758,7 @@ BAD_QUERIES: dict[str, tuple[str, dict[str, list[str]]]] = {
 
 @pytest.mark.parametrize(("generation", "query"), list(BAD_QUERIES.values()), ids=list(BAD_QUERIES))
 def test_a_bad_query_value_is_400_101(generation: str, query: dict[str, list[str]], existing: Existing) -> None:
-    """Negative, fractional, non-numeric, non-boolean, unknown, repeated or injected query values: 400/101
+    """Negative, fractional, non-numeric, non-boolean, unknown or injected query values: 400/101
     naming the problem, never a coerced guess."""
     refused("list_datasets", _list(generation, query), 400, 101)
 

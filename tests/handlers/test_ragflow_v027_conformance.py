@@ -500,6 +500,9 @@ CASES += [
          check=field_is("name", "n" * 128)),
     Case("name_keeps_control_characters", CREATE_REQ, post({"name": "line\nbreak"}), 200, 0,
          check=field_is("name", "line\nbreak")),
+    Case("name_empty_after_str_strip_is_refused_by_create_with_name",
+         "api/db/services/knowledgebase_service.py: KnowledgebaseService.create_with_name",
+         post({"name": "\x1c\x1f"}), 400, 102, "dataset name can't be empty", check=nothing_created),
     Case("name_is_stripped_again_by_str_strip", "api/db/services/knowledgebase_service.py: KnowledgebaseService.create_with_name",
          post({"name": "\x1ckb\x1f"}), 200, 0, check=field_is("name", "kb")),
     *(
@@ -584,6 +587,16 @@ CASES += [
          post({"name": "x", "auto_metadata_config": {"metadata": [{"key": "k", "type": "date"}]}}), 400, 101,
          line("auto_metadata_config.metadata.0.type", "Input should be 'string', 'list', 'time' or 'number'", "date")),
     Case("ext_empty_is_taken", CREATE_REQ, post({"name": "x", "ext": {}}), 200, 0, check=field_is("name", "x")),
+    Case("ext_sets_a_field_of_the_request", "deliberate deviation: api/apps/services/dataset_api_service.py: "
+         "create_dataset merges ext's keys into the row unvalidated; here only the request's own fields, validated",
+         post({"name": "x", "description": "top", "ext": {"description": "from ext"}}), 200, 0,
+         check=field_is("description", "from ext")),
+    Case("ext_field_is_validated_as_that_field", "deliberate deviation (see ext_sets_a_field_of_the_request)",
+         post({"name": "x", "ext": {"permission": "all"}}), 400, 101,
+         line("permission", "Input should be 'me' or 'team'", "all")),
+    Case("ext_key_that_is_no_field_is_refused", "deliberate deviation (see ext_sets_a_field_of_the_request)",
+         post({"name": "x", "ext": {"tenant_id": "t"}}), 400, 101,
+         line("ext", "Extra inputs are not permitted", {"tenant_id": "t"}), check=nothing_created),
     Case("ext_null_is_refused", CREATE_REQ, post({"name": "x", "ext": None}), 400, 101,
          line("ext", "Input should be a valid dictionary", None)),
 ]  # fmt: skip
@@ -914,6 +927,12 @@ CASES += [
                     line("orderby", "Input should be 'create_time' or 'update_time'", "x"),
                     line("zzz", "Extra inputs are not permitted", "1")])),
     Case("list_ext_empty", LIST_REQ, listing(ext="{}"), 200, 0, check=names_listed("B", "A"), given=("A", "B")),
+    Case("list_ext_owner_ids_of_others_match_nothing", LIST_SERVICE, listing(ext=f'{{"owner_ids": ["{ABSENT}"]}}'),
+         200, 0, data=[], check=names_listed(total=0), given=("A",)),
+    Case("list_ext_owner_ids_with_the_caller", LIST_SERVICE, listing(ext='{"owner_ids": ["$TENANT"]}'), 200, 0,
+         check=names_listed("A"), given=("A",)),
+    Case("list_type_other_than_filter_is_unknown", LIST_REQ, listing(type="x"), 400, 101,
+         line("type", "Extra inputs are not permitted", "x")),
     Case("list_ext_not_an_object", LIST_REQ, listing(ext="x"), 400, 101,
          line("ext", "Input should be a valid dictionary", "x")),
     Case("list_ext_keywords_match_part_of_the_name_in_any_case", LIST_SERVICE, listing(ext='{"keywords": "AN"}'),
@@ -1058,7 +1077,7 @@ def test_unauthenticated_and_unknown_routes_keep_their_statuses_in_both_modes(
         reply = invoke("create_dataset", route_event("create_datasets", tenant=None, body={"name": "x"}))
         assert (reply.status, reply.body["code"]) == (401, 401)
         event = route_event("create_datasets", body={"name": "x"})
-        event["path"] = "/api/v1/nowhere"
+        event["path"] = event["resource"] = "/api/v1/nowhere"  # functions route on API Gateway's resource
         reply = invoke("create_dataset", event)
         assert (reply.status, reply.body["code"], reply.body["message"]) == (404, 404, "Not Found: /api/v1/nowhere")
         assert send(post({"name": "fine"}), make()).status == 200
@@ -1101,6 +1120,35 @@ def test_without_a_default_chat_model_no_llm_id_is_stored(monkeypatch: pytest.Mo
         assert send(post({"name": "y", "chunk_method": "qa"}), ids).body["data"]["parser_config"] == NO_RAPTOR
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("e1@ZHIPU-AI", None),  # the "default" instance: the provider's only instance
+        ("e1@CI@ZHIPU-AI", None),
+        ("E1@ci@zhipu-ai", None),  # names compare as MySQL's case-insensitive collation compares them
+        ("e1@X@ZHIPU-AI", "Instance X not found for model e1@X@ZHIPU-AI."),
+        ("e2@OpenAI", "Instance default not found for model e2@OpenAI."),  # two instances: none is the default
+        ("e2@A@OpenAI", None),
+        ("e3@A@OpenAI", "Model e3@A@OpenAI not found for model embedding"),
+        ("e3@B@OpenAI", None),
+    ],
+)
+def test_a_model_of_a_provider_instance_resolves_as_ragflow_resolves_it(
+    value: str, message: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """api/db/joint_services/tenant_model_service.py: resolve_model_config — ``model@instance@provider``; a
+    ``model@provider`` names the instance ``default``, which falls back to a provider's only instance.
+    Configured entries may name an instance (a tenant's set-up of one provider under several keys)."""
+    models = "BAAI/bge-small-en-v1.5@Builtin,e1@CI@ZHIPU-AI,e2@A@OpenAI,e3@B@OpenAI"
+    ids = make()
+    with deployment_settings(monkeypatch, EMBEDDING_MODELS=models):
+        reply = send(post({"name": "x", "embedding_model": value}), ids)
+    if message is None:
+        assert (reply.status, reply.body["data"]["embedding_model"]) == (200, value)
+    else:
+        assert (reply.status, reply.body["code"], reply.body["message"]) == (400, 102, message)
+
+
 def test_renaming_keeps_going_past_taken_candidates() -> None:
     """api/db/services/__init__.py: duplicate_name — each candidate is derived from the last."""
     ids = make(("kb (3)", "kb(4)"))
@@ -1118,6 +1166,9 @@ def test_renaming_keeps_going_past_taken_candidates() -> None:
         ({"EMBEDDING_MODELS": "bge-without-provider", "DEFAULT_EMBEDDING_MODEL": "bge-without-provider"}, "EMBEDDING_MODELS"),
         ({"EMBEDDING_MODELS": "a@b,@c", "DEFAULT_EMBEDDING_MODEL": "a@b"}, "EMBEDDING_MODELS"),
         ({"EMBEDDING_MODELS": "", "DEFAULT_EMBEDDING_MODEL": "a@b"}, "EMBEDDING_MODELS"),
+        ({"EMBEDDING_MODELS": "a@@c", "DEFAULT_EMBEDDING_MODEL": "a@@c"}, "EMBEDDING_MODELS"),
+        ({"EMBEDDING_MODELS": "a@b", "DEFAULT_EMBEDDING_MODEL": " @b"}, "DEFAULT_EMBEDDING_MODEL"),
+        ({"DATASET_QUOTA": "0"}, "DATASET_QUOTA"),
         ({"ERROR_STATUSES": "bogus"}, "ERROR_STATUSES"),
         ({"DATASET_QUOTA": "abc"}, "DATASET_QUOTA"),
         ({"MAX_BODY_BYTES": "0"}, "MAX_BODY_BYTES"),

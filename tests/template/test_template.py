@@ -229,3 +229,17 @@ def test_api_access_logs_never_record_the_authorization_header() -> None:
     assert "$context.authorizer.tenant_id" in log_format
     assert "Authorization" not in log_format
     assert "header" not in log_format.lower()
+
+
+def test_a_default_embedding_model_outside_the_configured_ones_fails_the_deploy() -> None:
+    """The functions refuse it when they start (dataset_core/config.py); the template's Rules refuse the deploy
+    itself, before any function exists, naming the parameters."""
+    parameters = template.load()["Parameters"]
+    assert parameters["EmbeddingModels"]["Type"] == "CommaDelimitedList"
+    (rule,) = template.load()["Rules"].values()
+    (assertion,) = rule["Assertions"]
+    assert assertion["Assert"] == {"Fn::Contains": [{"Ref": "EmbeddingModels"}, {"Ref": "DefaultEmbeddingModel"}]}
+    assert "DefaultEmbeddingModel" in assertion["AssertDescription"]
+    assert "EmbeddingModels" in assertion["AssertDescription"]
+    configured = parameters["EmbeddingModels"]["Default"].split(",")
+    assert parameters["DefaultEmbeddingModel"]["Default"] in configured

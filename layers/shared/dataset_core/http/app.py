@@ -78,6 +78,9 @@ class Route:
     message: str = "success"
     errors: tuple[type[DomainError], ...] = ()
     """The domain errors the operation raises, beyond those every route can answer with."""
+    path_in_body: tuple[str, ...] = ()
+    """Path parameters the body model validates too, set over any key of the body with their name (RAGFlow
+    validates the update's dataset id with its body, so its problems are reported together)."""
 
     @property
     def path_parameters(self) -> list[str]:
@@ -113,16 +116,20 @@ class App:
     def resolve(self, event: Mapping[str, Any]) -> ProxyResponse:
         """The response to one API Gateway (REST, proxy) event; every failure in the envelope."""
         try:
-            payload = request.body(event)
+            request.check_encoding(event)
             route = self._route(event)
             parameters = event.get("pathParameters") or {}
             arguments: dict[str, Any] = {name: parameters[name] for name in route.path_parameters}
             arguments["tenant_id"] = request.tenant_id(event)
-            query = _validated(route.query or NoQuery, request.query(event), "query")
+            if route.body is not None:
+                payload = request.json_object(event) | {name: arguments[name] for name in route.path_in_body}
+            else:
+                request.raw_body(event)  # unread, but held to the same size limit
+            query = _validated(route.query or NoQuery, request.query(event))
             if route.query is not None:
                 arguments["query"] = query
             if route.body is not None:
-                arguments["body"] = _validated(route.body, payload, "body")
+                arguments["body"] = _validated(route.body, payload)
             result = route.handler(**arguments)
             return success(result.data, route.message, result.extra)
         except DomainError as error:
@@ -141,10 +148,8 @@ class App:
         return route
 
 
-def _validated(model: type[M], value: Any, where: str) -> M:
+def _validated(model: type[M], value: Any) -> M:
     """``value`` as ``model``, or a 400/101 naming each problem as RAGFlow words it."""
-    if value is None:
-        raise BadRequest(validation_message([{"loc": (where,), "msg": "Field required", "input": None}]))
     try:
         return model.model_validate(value)
     except ValidationError as error:
