@@ -1,4 +1,5 @@
-"""Signed cursor tokens of ``GET /datasets`` (``dataset_core.page_tokens``): bound to a tenant and an order."""
+"""Signed cursor tokens of ``GET /datasets`` (``dataset_core.page_tokens``): bound to a tenant and an order, and
+spelled one way only."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def _signed_elsewhere() -> str:
 
 @pytest.fixture
 def token() -> str:
-    """Issued now: the secret is the settings' of the moment (a test may have reloaded them)."""
+    """Issued when the test runs, under the signing key of that moment."""
     return encode(TENANT, "create_time", True, LAST, 1)
 
 
@@ -62,6 +63,15 @@ FORGED: dict[str, Callable[[str], str]] = {
     "not-base64": lambda _: "a.b",
     "non-ascii": lambda _: "\u00e9.\u00e9",
     "empty": lambda _: "",
+    # One token, one spelling: the canonical URL-safe, unpadded base64 of what was signed, nothing else.
+    "padding": lambda t: t.replace(".", "=."),
+    "padding-on-the-mac": lambda t: t + "==",
+    "standard-alphabet": lambda t: t.replace("-", "+").replace("_", "/") if ("-" in t or "_" in t) else "+" + t,
+    "newline": lambda t: t.replace(".", "\n."),
+    "trailing-newline": lambda t: t + "\n",
+    "space": lambda t: t.replace(".", " ."),
+    "junk": lambda _: "!!!",
+    "non-canonical-trailing-bits": lambda t: t[:-1] + chr(ord(t[-1]) ^ 1),
 }
 
 
