@@ -36,6 +36,10 @@ ERRORS: list[Any] = [
         id="QuotaExceeded",
     ),
     pytest.param(
+        errors.IdempotencyKeyReused("Idempotency-Key 'k' was used with another request"), 422,
+        envelope(101, "Idempotency-Key 'k' was used with another request"), id="IdempotencyKeyReused",
+    ),
+    pytest.param(
         errors.PayloadTooLarge(1048576), 413, envelope(101, "Request body too large: the limit is 1048576 bytes"),
         id="PayloadTooLarge",
     ),
@@ -186,3 +190,11 @@ def test_a_500_names_only_the_request_id() -> None:
         "message": "Internal server error (request id r-1)",
         "data": None,
     }
+
+
+def test_a_domain_error_nobody_mapped_is_a_500_in_the_envelope_not_an_escape() -> None:
+    class Unmapped(errors.DomainError):
+        pass
+
+    assert responses.status_and_code(Unmapped) == (500, 100)
+    assert responses.status_and_code(errors.DomainError) == (500, 100)
