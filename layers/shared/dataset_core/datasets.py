@@ -19,6 +19,7 @@ from .errors import DomainError, PartiallyDeleted, StorageUnavailable
 from .ids import new_id
 from .observability import metrics
 from .storage import datasets as storage
+from .storage import listings
 from .storage.requests import RequestSeen
 
 MAX_PAGE = 1000
@@ -119,7 +120,7 @@ def delete_all(tenant_id: str) -> int:
     """
     deadline = time.monotonic() + DELETE_ALL_SECONDS
     deleted = 0
-    for page in storage.dataset_refs(tenant_id):
+    for page in listings.dataset_refs(tenant_id):
         if time.monotonic() > deadline:
             raise PartiallyDeleted(deleted, None, [])
         deleted = _delete_refs(tenant_id, page, deleted_before=deleted, requested=None)
@@ -169,12 +170,12 @@ def page(
     limit: int,
     after: tuple[str, int] | None = None,
     with_total: bool = False,
-) -> storage.Listing:
+) -> listings.Listing:
     """``limit`` datasets (at most ``MAX_PAGE``) after skipping ``offset``: offset paging costs O(offset)."""
     limit = min(limit, MAX_PAGE)
     if limit <= 0:
         total = storage.dataset_count(tenant_id) if with_total else None
-        return storage.Listing([], total, more=False)
-    return storage.list_datasets(
+        return listings.Listing([], total, more=False)
+    return listings.list_datasets(
         tenant_id, orderby=orderby, descending=descending, skip=offset, limit=limit, after=after, with_total=with_total
     )
