@@ -82,7 +82,7 @@ openapi: $(VENV)/.installed ## regenerate openapi.json from the routes (a test f
 
 sam-build: $(TOOLS)/.installed ## sam build (the layer with Python 3.13 bytecode)
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam build --region us-east-1
-	@ls .aws-sam/build/SharedLayer/python/dataset_core/__pycache__/storage.cpython-313.pyc > /dev/null \
+	@ls .aws-sam/build/SharedLayer/python/dataset_core/storage/__pycache__/client.cpython-313.pyc > /dev/null \
 	  || { echo "sam build: the shared layer has no Python 3.13 bytecode"; exit 1; }
 
 clean: ## remove the venvs and all build output

@@ -103,12 +103,13 @@ def create_dataset(tenant: str, name: str) -> str:
     from dataset_core import datasets
     from dataset_core.legacy.operations import DEFAULT_PARSER_CONFIG
 
-    return datasets.create(tenant, name, parser_config=DEFAULT_PARSER_CONFIG).id
+    created = datasets.create(tenant, name, render=lambda ds: {"id": ds.id}, parser_config=DEFAULT_PARSER_CONFIG)
+    return str(created["id"])
 
 
 def dataset_ids(tenant: str, limit: int, descending: bool = True) -> list[tuple[str, int]]:
     """(id, update_time) of the tenant's datasets in creation order (newest first by default)."""
-    from dataset_core.storage import datasets as storage
+    from dataset_core.storage import listings
 
-    listing = storage.list_datasets(tenant, orderby="create_time", descending=descending, skip=0, limit=limit)
+    listing = listings.list_datasets(tenant, orderby="create_time", descending=descending, skip=0, limit=limit)
     return [(ds.id, ds.update_time) for ds in listing.datasets]

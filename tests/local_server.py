@@ -116,6 +116,7 @@ def start(state_dir: Path, *args: str, env: dict[str, str] | None = None) -> Loc
         process, port, key = local_api.spawn(state_dir, log, *args, env=_env(env), timeout=START_TIMEOUT)
     except RuntimeError as error:
         raise AssertionError(str(error)) from None
+    assert key is not None, "the embedded database always has a key"
     return LocalApi(process, port, key, log, state_dir)
 
 

@@ -7,7 +7,7 @@
 TARGET, one of:
     (none)                          the local API's state (``.local/``, or ``--state-dir``), whether or not the
                                     local API is running: a running one runs the command itself, so its memory
-                                    and its state file never disagree
+                                    and its state never disagree
     --stack NAME                    a deployed stack: its table is the stack's ``TableName`` output
     --table NAME                    a deployed table (AWS credentials and region as for the AWS CLI)
     --dynamodb-endpoint URL         any DynamoDB-compatible endpoint (``--table``, default the local table)
@@ -24,6 +24,7 @@ import os
 import re
 import socket
 import sys
+import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,8 @@ from tools import local_state, template
 _TENANT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_LABEL = 200
+WAIT_FOR_STATE = 30.0
+"""Seconds a command waits for another CLI's command, or for a starting local API to answer."""
 
 
 class CommandError(Exception):
@@ -100,36 +103,51 @@ def run_remote(args: argparse.Namespace, command: dict[str, Any]) -> dict[str, A
 
 
 def run_local(state: local_state.StateDir, command: dict[str, Any]) -> dict[str, Any]:
-    """On the local API's state: directly if no local API owns it, else through the running one."""
-    lock = local_state.StateLock(state)
-    if not lock.acquire():
-        return _ask_server(state, command, lock.holder())
-    mock = None
+    """On the local API's state: directly if nobody holds it, through the local API that holds it, or after
+    another CLI's command (parallel runs take turns). A local API that is starting gets time to open its door."""
+    deadline = time.monotonic() + WAIT_FOR_STATE
+    while True:
+        lock = local_state.StateLock(state, local_state.StateLock.CLI)
+        if lock.acquire():
+            try:
+                return _run_here(state, command)
+            finally:
+                lock.release()
+        holder = lock.holder()  # None: the holder is writing its name right now, or has just left
+        if holder is not None and holder.role == local_state.StateLock.SERVER:
+            try:
+                return _ask_server(state, command)
+            except (FileNotFoundError, ConnectionRefusedError) as error:  # not listening (yet): retry
+                if time.monotonic() > deadline:
+                    raise CommandError(
+                        f"a local API (pid {holder.pid}) owns {state.path} but does not answer on "
+                        f"{state.socket.name} ({error}); stop it and run this again"
+                    ) from None
+        elif time.monotonic() > deadline:
+            who = f"another {holder.role} (pid {holder.pid})" if holder else "another process"
+            raise CommandError(f"{who} has held {state.path} for {WAIT_FOR_STATE:g} s; try again later")
+        time.sleep(0.05)
+
+
+def _run_here(state: local_state.StateDir, command: dict[str, Any]) -> dict[str, Any]:
+    database = local_state.EmbeddedDatabase(state)
     try:
-        mock = local_state.start_embedded()
-        local_state.load(state)
-        result = execute(command)
-        if command["action"] != "list":
-            local_state.save(state)
-        return result
+        database.open()
+        return execute(command)  # a minted key is durable (journaled) before it is printed
     finally:
-        if mock is not None:
-            mock.stop()
-        lock.release()
+        database.close()
 
 
-def _ask_server(state: local_state.StateDir, command: dict[str, Any], pid: str) -> dict[str, Any]:
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(30)
-            conn.connect(str(state.socket))
+def _ask_server(state: local_state.StateDir, command: dict[str, Any]) -> dict[str, Any]:
+    """The running local API's answer; ``FileNotFoundError``/``ConnectionRefusedError``: it is not listening."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(30)
+        conn.connect(str(state.socket))
+        try:  # sent: never retried, it may have run
             conn.sendall(json.dumps(command).encode() + b"\n")
             reply = json.loads(conn.makefile("rb").readline())
-    except (OSError, ValueError) as error:
-        raise CommandError(
-            f"a local API (pid {pid}) owns {state.path} but does not answer on {state.socket.name} ({error}); "
-            "stop it and run this again"
-        ) from None
+        except (OSError, ValueError) as error:
+            raise CommandError(f"the local API on {state.socket.name} did not answer: {error}") from None
     if not reply.get("ok"):
         raise CommandError(str(reply.get("error")))
     return dict(reply["result"])

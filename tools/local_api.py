@@ -2,37 +2,46 @@
 
 It plays API Gateway (REST API, Lambda proxy integration, TOKEN authorizer with a result cache, gateway
 responses) in front of the very handlers ``sam deploy`` ships, imported from ``functions/*/app.py`` with
-the shared layer on ``sys.path``, on an embedded DynamoDB (moto) whose data survives restarts
-(``tools.local_state``). Routes, the authorizer's header and cache TTL, and every gateway response come
-from ``template.yaml`` through ``tools.template``: there is one source of truth.
+the shared layer on ``sys.path``, on an embedded DynamoDB (moto) whose every acknowledged write survives a
+crash (``tools.local_state``). Routes, the authorizer's header and cache TTL, and every gateway response
+come from ``template.yaml`` through ``tools.template``: there is one source of truth.
 
 Modules: ``tools.local_gateway`` (API Gateway's request path), ``tools.local_lambda`` (Lambda's runtime),
-``tools.local_state`` (the embedded DynamoDB and its state file); this one is HTTP and the process.
+``tools.local_state`` (the embedded DynamoDB and its files); this one is HTTP and the process.
 
-A request goes through the checks in API Gateway's order: body size (10 MB), route and method, the
+The HTTP server is loopback-only, since the dev key is public, and as strict as a real gateway's front door:
+a ``Host`` that is not this server is refused (a web page elsewhere cannot reach it through DNS rebinding),
+so is any request whose framing is ambiguous (``Content-Length`` and ``Transfer-Encoding``, bad chunk
+sizes...), a listen backlog takes bursts of connections, and idle or trickling connections are cut off.
+Then a request goes through the checks in API Gateway's order: body size (10 MB), route and method, the
 authorizer (only when its cache misses), then the function. Each function runs one request at a time
 under its own lock, as one warm Lambda instance does (it never runs two events at once). What
 this cannot reproduce is listed in the README's "Local API" section.
 
     python -m tools.local_api [--port 9380] [--state-dir .local] [--reset] [--auth-cache-ttl S]
-                              [--dynamodb-endpoint URL [--table NAME]] [--quiet]
+                              [--dynamodb-endpoint URL [--table NAME] [--register-dev-key]] [--quiet]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import math
 import os
 import re
 import signal
+import socket
 import socketserver
 import subprocess
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from email.message import Message
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
@@ -41,6 +50,7 @@ from typing import Any
 from dataset_core import api_keys, config
 from dataset_core.storage.transact import ConditionFailedError
 from tools import apikeys, local_docs, local_state, template
+from tools.embedded_dynamodb import durable_before_exit
 from tools.local_gateway import HOST, MAX_BODY, Gateway, Reply, Request
 from tools.local_lambda import LambdaFunction, Output, code_dir, function_at, function_ids, lambda_environment
 
@@ -50,26 +60,95 @@ DEV_TENANT = "0f3c8a1e6d2b4f5a9c7e1b3d5f7a9c0e"
 KEY_ENV = "RAGFLOW_API_KEY"
 """Set it to use your own key instead of ``DEV_KEY`` (registered for ``DEV_TENANT`` if new)."""
 DEFAULT_PORT = 9380
+LISTEN_BACKLOG = 128
+"""Connections the kernel queues before the server accepts them (socketserver's default of 5 drops bursts)."""
+IDLE_TIMEOUT = 60.0
+"""Seconds a connection may wait for its next request before it is closed."""
+REQUEST_TIMEOUT = 30.0
+"""Seconds a request has, from its first byte, to arrive whole, and its answer to be taken: a client that
+trickles bytes is cut off however steadily it sends them."""
+MAX_LINE = 8192
+"""Longest chunk-size or trailer line."""
+MAX_TRAILERS = 100
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+_LENGTH = re.compile(r"[0-9]{1,20}")
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 
 # ---- HTTP ----------------------------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class HttpServer(ThreadingHTTPServer):
+    """The local API's HTTP/1.1 server on 127.0.0.1: a thread per connection, every request to ``gateway``."""
 
-    def __init__(self, port: int, gateway: Gateway, on_write: Callable[[], None]) -> None:
+    daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
+
+    def __init__(self, port: int, gateway: Gateway) -> None:
         super().__init__((HOST, port), _Handler)
         self.gateway = gateway
-        self.on_write = on_write
+        self.idle_timeout = IDLE_TIMEOUT
+        self.request_timeout = REQUEST_TIMEOUT
         self.in_flight = 0
         self.idle = threading.Condition()
         self.stopping = False
 
     def wait_idle(self, timeout: float) -> None:
-        """Let requests already inside a function finish (their writes then make the final save)."""
+        """Let requests already inside a function finish (before the state is closed)."""
         with self.idle:
             self.idle.wait_for(lambda: self.in_flight == 0, timeout=timeout)
+
+
+class _BadRequestError(Exception):
+    """The request's framing is broken: 400, and the connection closes (where its body ends is unknown)."""
+
+
+class _TooLargeError(Exception):
+    """A body past API Gateway's 10 MB."""
+
+
+class _ClientGoneError(Exception):
+    """The connection ended in the middle of a request: nobody to answer."""
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The connection's bytes; each read may only take the time left until ``deadline``."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self._connection = connection
+        self.deadline = math.inf
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request took too long")
+        self._connection.settimeout(left)
+        return self._connection.recv_into(buffer)
+
+
+def body_length(headers: Message) -> int | None:
+    """How long the body is (None: chunked), from framing headers that leave no doubt; else ``_BadRequestError``.
+
+    Two lengths, a length and ``Transfer-Encoding``, or an encoding other than ``chunked`` could be read two
+    ways by two servers (request smuggling): a gateway refuses them.
+    """
+    encodings = [t.strip().lower() for value in headers.get_all("Transfer-Encoding") or [] for t in value.split(",")]
+    lengths = {v.strip() for value in headers.get_all("Content-Length") or [] for v in value.split(",")}
+    if encodings:
+        if encodings != ["chunked"]:
+            raise _BadRequestError("Transfer-Encoding must be chunked")
+        if lengths:
+            raise _BadRequestError("Content-Length and Transfer-Encoding must not come together")
+        return None
+    if len(lengths) > 1:
+        raise _BadRequestError("conflicting Content-Length values")
+    length = lengths.pop() if lengths else "0"
+    if not _LENGTH.fullmatch(length):
+        raise _BadRequestError("Content-Length must be a number of bytes")
+    return int(length)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -77,7 +156,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # else a kept-alive client waits 40 ms for each small response (bench/)
-    server: _Server
+    server: HttpServer
 
     def version_string(self) -> str:
         return "local-api-gateway"
@@ -89,18 +168,44 @@ class _Handler(BaseHTTPRequestHandler):
             return self._serve
         raise AttributeError(name)
 
-    def handle_expect_100(self) -> bool:
-        if self._too_large():  # answer 413 before the client sends a body API Gateway would refuse
-            self.close_connection = True
-            reply = self.server.gateway.gateway_reply("REQUEST_TOO_LARGE", self._request(None))
-            self._send(reply)
-            self._log(reply, 0.0)
-            return False
-        return super().handle_expect_100()
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()
+        self._reader = _DeadlineReader(self.connection)
+        self.rfile = self._buffered = io.BufferedReader(self._reader, 65536)
 
-    def _too_large(self) -> bool:
-        length = self.headers.get("Content-Length")
-        return bool(length and length.strip().isdigit() and int(length) > MAX_BODY)
+    def handle_one_request(self) -> None:
+        """One request: wait up to the idle timeout for its first byte, then give it the request timeout."""
+        self._reader.deadline = time.monotonic() + self.server.idle_timeout
+        self._expecting = False
+        try:
+            if not self._buffered.peek(1):
+                self.close_connection = True  # the client closed the connection
+                return
+        except OSError:  # idle too long (TimeoutError), or reset
+            self.close_connection = True
+            return
+        self._reader.deadline = time.monotonic() + self.server.request_timeout
+        super().handle_one_request()  # a timeout in there closes the connection
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (request line or headers too long, a malformed request line) in the
+        gateway's envelope, never its HTML page."""
+        self.close_connection = True
+        self.request_version = "HTTP/1.1"  # a request line too broken to name its version still gets headers
+        phrase = HTTPStatus(code).phrase
+        kind = "DEFAULT_5XX" if code >= 500 else "DEFAULT_4XX"
+        reply = self.server.gateway.gateway_reply(
+            kind, self._request(None), status=code, message=f"{phrase}: {message}" if message else phrase
+        )
+        self._send(reply)
+
+    def handle_expect_100(self) -> bool:
+        """``Expect: 100-continue``: a request refused anyway gets its answer instead, before any upload."""
+        self._expecting = True
+        if self._refusal() is not None or self._declared_too_large():
+            return True  # no 100 Continue: ``_serve`` answers and closes
+        return super().handle_expect_100()
 
     def _serve(self) -> None:
         started = time.perf_counter()
@@ -110,25 +215,71 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.idle:
             self.server.in_flight += 1
         try:
-            body, too_large = self._read_body()
-            if too_large:
+            reply = self._reply()
+            if reply is None:
                 self.close_connection = True
-                reply = self.server.gateway.gateway_reply("REQUEST_TOO_LARGE", self._request(None))
-            else:
-                request = self._request(body)
-                try:  # /docs and /openapi.json are the local API's own (never deployed); the rest is the gateway's
-                    reply = local_docs.serve(request) or self.server.gateway.handle(request)
-                except Exception:  # a bug of the local gateway itself: answer as API Gateway's 5xx, say why
-                    self.server.gateway.output.line(traceback.format_exc().rstrip(), always=True)
-                    reply = self.server.gateway.gateway_reply("DEFAULT_5XX", request)
+                return
             self._send(reply)
-            if self.command not in {"GET", "HEAD", "OPTIONS"} and not reply.served_by.startswith("gateway:"):
-                self.server.on_write()
         finally:
             with self.server.idle:
                 self.server.in_flight -= 1
                 self.server.idle.notify_all()
         self._log(reply, (time.perf_counter() - started) * 1000)
+
+    def _reply(self) -> Reply | None:
+        """The answer to this request; None if the client went away before sending it whole."""
+        gateway = self.server.gateway
+        refusal = self._refusal()
+        if refusal is not None:
+            self.close_connection = True
+            return refusal
+        try:
+            body = self._read_body()
+        except _BadRequestError as error:
+            self.close_connection = True
+            return gateway.gateway_reply(
+                "DEFAULT_4XX", self._request(None), status=400, message=f"Bad Request: {error}"
+            )
+        except _TooLargeError:
+            self.close_connection = True
+            return gateway.gateway_reply("REQUEST_TOO_LARGE", self._request(None))
+        except _ClientGoneError:
+            return None
+        request = self._request(body)
+        try:  # /docs and /openapi.json are the local API's own (never deployed); the rest is the gateway's
+            with durable_before_exit():  # what the answer reveals is on disk before it is sent
+                return local_docs.serve(request) or gateway.handle(request)
+        except Exception:  # a bug of the local gateway, or a journal that failed: API Gateway's 5xx, say why
+            gateway.output.line(traceback.format_exc().rstrip(), always=True)
+            return gateway.gateway_reply("DEFAULT_5XX", request)
+
+    def _refusal(self) -> Reply | None:
+        """What the front door refuses before routing: ambiguous framing, a ``Host`` that is not this server."""
+        try:
+            body_length(self.headers)
+        except _BadRequestError as error:
+            return self.server.gateway.gateway_reply(
+                "DEFAULT_4XX", self._request(None), status=400, message=f"Bad Request: {error}"
+            )
+        hosts = self.headers.get_all("Host") or []
+        port = self.server.server_address[1]
+        allowed = {f"{name}:{port}" for name in _LOCAL_HOSTS} | (set(_LOCAL_HOSTS) if port == 80 else set())
+        if len(hosts) != 1:
+            return self.server.gateway.gateway_reply(
+                "DEFAULT_4XX", self._request(None), status=400, message="Bad Request: one Host header is required"
+            )
+        if hosts[0].strip().lower() not in allowed:
+            return self.server.gateway.gateway_reply(
+                "DEFAULT_4XX",
+                self._request(None),
+                status=403,
+                message=f"Forbidden: this local API answers to Host 127.0.0.1:{port}, localhost:{port} or [::1]:{port}",
+            )
+        return None
+
+    def _declared_too_large(self) -> bool:
+        length = body_length(self.headers)
+        return length is not None and length > MAX_BODY
 
     def _log(self, reply: Reply, ms: float) -> None:
         """One access-log line: no query string, no header (never a key)."""
@@ -138,33 +289,64 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _request(self, body: bytes | None) -> Request:
-        return Request(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
+        headers = getattr(self, "headers", None)
+        return Request(
+            self.command or "",
+            getattr(self, "path", ""),
+            list(headers.items()) if headers is not None else [],
+            body,
+            self.client_address[0],
+        )
 
-    def _read_body(self) -> tuple[bytes | None, bool]:
-        """The body, or (None, True) past API Gateway's 10 MB (drained, so the client reads the 413)."""
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+    def _read_body(self) -> bytes | None:
+        """The whole body (API Gateway buffers it), or one of the errors above."""
+        length = body_length(self.headers)
+        if length is None:
             return self._read_chunked()
-        raw = (self.headers.get("Content-Length") or "0").strip()
-        length = int(raw) if raw.isdigit() else 0
         if length > MAX_BODY:
-            self._drain(length)
-            return None, True
-        return (self.rfile.read(length) if length else None), False
+            if not self._expecting:
+                self._drain(length)  # so that the client, still sending, reads the 413
+            raise _TooLargeError
+        if not length:
+            return None
+        body = self.rfile.read(length)
+        if len(body) < length:
+            raise _ClientGoneError
+        return body
 
-    def _read_chunked(self) -> tuple[bytes | None, bool]:
+    def _read_chunked(self) -> bytes | None:
         chunks: list[bytes] = []
         total = 0
         while True:
-            size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
+            size_line = self._line("chunk-size")
+            size_text = size_line.split(b";", 1)[0].strip()  # chunk extensions are ignored
+            if not _CHUNK_SIZE.fullmatch(size_text):
+                raise _BadRequestError("a chunk size must be hexadecimal digits")
+            size = int(size_text, 16)
             if size == 0:
-                while self.rfile.readline(1024) not in {b"\r\n", b"\n", b""}:  # trailers
-                    pass
-                return (b"".join(chunks) or None), False
+                break
             total += size
             if total > MAX_BODY:
-                return None, True  # the connection closes after the 413
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline(1024)
+                raise _TooLargeError  # not worth reading: the connection closes after the 413
+            chunk = self.rfile.read(size)
+            if len(chunk) < size:
+                raise _ClientGoneError
+            chunks.append(chunk)
+            if self._line("chunk end") != b"":
+                raise _BadRequestError("a chunk must end with CRLF right after its data")
+        for _ in range(MAX_TRAILERS):
+            if self._line("trailer") == b"":
+                return b"".join(chunks) or None
+        raise _BadRequestError(f"more than {MAX_TRAILERS} trailer fields")
+
+    def _line(self, what: str) -> bytes:
+        """One line of the chunked framing, without its line end."""
+        line = self.rfile.readline(MAX_LINE + 1)
+        if not line.endswith(b"\n"):
+            if len(line) > MAX_LINE:
+                raise _BadRequestError(f"a {what} line is longer than {MAX_LINE} bytes")
+            raise _ClientGoneError
+        return line.rstrip(b"\r\n")
 
     def _drain(self, length: int) -> None:
         if length > 8 * MAX_BODY:
@@ -176,6 +358,7 @@ class _Handler(BaseHTTPRequestHandler):
             length -= len(chunk)
 
     def _send(self, reply: Reply) -> None:
+        self.connection.settimeout(self.server.request_timeout)  # a client that never reads is cut off too
         self.send_response(reply.status)
         for name, value in reply.headers:
             if name.lower() not in {"content-length", "connection", "transfer-encoding", "date", "server"}:
@@ -199,11 +382,10 @@ class _AdminServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
     daemon_threads = True
 
-    def __init__(self, path: Path, save_now: Callable[[], None], output: Output) -> None:
+    def __init__(self, path: Path, output: Output) -> None:
         path.unlink(missing_ok=True)
         super().__init__(str(path), _AdminHandler)
         os.chmod(path, 0o600)
-        self.save_now = save_now
         self.output = output
 
 
@@ -211,12 +393,8 @@ class _AdminHandler(socketserver.StreamRequestHandler):
     server: _AdminServer
 
     def handle(self) -> None:
-        try:
-            command = json.loads(self.rfile.readline(65536))
-            result = apikeys.execute(command)
-            if command.get("action") != "list":
-                self.server.save_now()  # a minted key is printed once: it must be on disk first
-            reply: dict[str, Any] = {"ok": True, "result": result}
+        try:  # a minted key is printed once: its write is durable before the command returns (the journal)
+            reply: dict[str, Any] = {"ok": True, "result": apikeys.execute(json.loads(self.rfile.readline(65536)))}
         except apikeys.CommandError as error:
             reply = {"ok": False, "error": str(error)}
         except Exception as error:
@@ -244,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port (default 9380)")
     parser.add_argument("--state-dir", type=Path, default=local_state.DEFAULT_STATE_DIR, help="default .local/")
-    parser.add_argument("--reset", action="store_true", help="start with an empty table (deletes the state file)")
+    parser.add_argument("--reset", action="store_true", help="start with an empty table (deletes the state files)")
     parser.add_argument(
         "--auth-cache-ttl",
         type=float,
@@ -253,41 +431,72 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--dynamodb-endpoint", help="use this DynamoDB-compatible endpoint instead of the embedded one")
     parser.add_argument("--table", default=local_state.LOCAL_TABLE, help="table name on --dynamodb-endpoint")
+    parser.add_argument(
+        "--register-dev-key",
+        action="store_true",
+        help="on --dynamodb-endpoint: register the public dev key (or $RAGFLOW_API_KEY) in that table",
+    )
     parser.add_argument("--quiet", action="store_true", help="no access log, no Lambda START/END/REPORT lines")
     return parser
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    return build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.register_dev_key and not args.dynamodb_endpoint:
+        parser.error("--register-dev-key is for --dynamodb-endpoint (the embedded database always has the dev key)")
+    return args
 
 
-def _check_configuration() -> None:
-    """Read the settings as a function's INIT would: an inconsistent configuration never serves."""
+def _set_environment(table: str, state: local_state.StateDir) -> None:
+    """The functions' environment, set before any handler is imported, then read as a function's INIT reads it:
+    an inconsistent configuration never serves."""
+    for name, value in lambda_environment(function_ids(), table, state).items():
+        if name == "TABLE_NAME" or name not in os.environ:  # the shell's settings win: DATASET_QUOTA=3 make run
+            os.environ[name] = value
     try:
         config.settings()
     except config.ConfigurationError as error:
         raise SystemExit(f"configuration refused: {error}") from None
 
 
-def _ensure_dev_key(output: Output) -> str:
-    """The key to print: ``$RAGFLOW_API_KEY`` or the stable dev key, registered for the dev tenant."""
+def register_dev_key(args: argparse.Namespace, output: Output) -> str | None:
+    """The key to print: ``$RAGFLOW_API_KEY`` or the stable dev key, registered for the dev tenant if new.
+
+    The dev key is published: whoever holds it acts as its tenant wherever it is registered. So it is
+    registered in the embedded database only, or in a table on ``--dynamodb-endpoint`` when
+    ``--register-dev-key`` asks for it (with a warning naming the table); else nothing is registered there
+    and None is returned: that table's own keys apply.
+    """
     key = os.environ.get(KEY_ENV) or DEV_KEY
     if api_keys.key_from_header(key) != key:
         raise SystemExit(f"{KEY_ENV} is not an API key: 'ragflow-' followed by 32 to 128 URL-safe characters")
+    if args.dynamodb_endpoint and not args.register_dev_key:
+        return None
     if api_keys.authenticate(key) is None:
         try:
-            api_keys.create_key(DEV_TENANT, "local development", key)
+            _, record = api_keys.create_key(DEV_TENANT, "local development", key)
         except ConditionFailedError:
             output.line(f"note: this key was revoked; start with --reset or set {KEY_ENV} to another key", always=True)
+            return key
+        if args.dynamodb_endpoint:
+            which = "the public dev key" if key == DEV_KEY else f"the key in ${KEY_ENV}"
+            output.line(
+                f"WARNING: registered {which} for tenant {DEV_TENANT} in table {args.table} on "
+                f"{args.dynamodb_endpoint}: anyone holding it acts as that tenant there; revoke it with "
+                f"python -m tools.apikeys --dynamodb-endpoint {args.dynamodb_endpoint} --table {args.table} "
+                f"revoke {record.key_id}",
+                always=True,
+            )
     return key
 
 
 @dataclass
 class _Storage:
-    """Where the data lives, and (embedded only) who saves it and owns the state folder."""
+    """Where the data lives, and (embedded only) the database and the lock on its state folder."""
 
     where: str
-    saver: local_state.Saver | None = None
+    database: local_state.EmbeddedDatabase | None = None
     lock: local_state.StateLock | None = None
 
 
@@ -296,19 +505,26 @@ def _open_storage(args: argparse.Namespace, state: local_state.StateDir, table: 
         local_state.use_table(table, args.dynamodb_endpoint)
         local_state.ensure_table(table)
         return _Storage(f"table {table} on {args.dynamodb_endpoint}")
-    lock = local_state.StateLock(state)
+    lock = local_state.StateLock(state, local_state.StateLock.SERVER)
     if not lock.acquire():
-        raise SystemExit(f"another local API (pid {lock.holder()}) is using {state.path}; stop it or pass --state-dir")
+        holder = lock.holder()
+        who = f"another {holder.role} (pid {holder.pid})" if holder else "another process"
+        raise SystemExit(f"{who} is using {state.path}; stop it or pass --state-dir")
     if args.reset:
-        state.state_file.unlink(missing_ok=True)
-    local_state.start_embedded(table)
+        state.reset()
+    database = local_state.EmbeddedDatabase(state, table)
     try:
-        items = local_state.load(state, table)
+        opened = database.open()
     except local_state.StateError as error:
+        database.close()
+        lock.release()
         raise SystemExit(str(error)) from None
-    saver = local_state.Saver(lambda: local_state.save(state, table))
-    loaded = f"{items} items loaded" if items else "empty"
-    return _Storage(f"{state.state_file} ({loaded}; --reset empties it)", saver, lock)
+    loaded = f"{opened.items} items" if opened.items else "empty"
+    if opened.replayed:
+        loaded += f", {opened.replayed} writes replayed from the journal"
+    if opened.dropped:
+        loaded += f", an unfinished write of {opened.dropped} bytes left out (it was never acknowledged)"
+    return _Storage(f"{state.path}/ ({loaded}; --reset empties it)", database, lock)
 
 
 def _build_gateway(args: argparse.Namespace, output: Output) -> Gateway:
@@ -328,29 +544,27 @@ def main(argv: list[str] | None = None) -> int:
     output = Output(quiet=args.quiet)
     state = local_state.StateDir(args.state_dir.resolve())
     table = args.table if args.dynamodb_endpoint else local_state.LOCAL_TABLE
-    for name, value in lambda_environment(function_ids(), table, state).items():  # before any handler import
-        if name == "TABLE_NAME" or name not in os.environ:  # the shell's settings win: DATASET_QUOTA=3 make run
-            os.environ[name] = value
-    _check_configuration()
+    _set_environment(table, state)
     store = _open_storage(args, state, table)
-    key = _ensure_dev_key(output)
-    if store.saver is not None:
-        store.saver.save_now()
+    key = register_dev_key(args, output)
     try:
-        server = _Server(args.port, _build_gateway(args, output), store.saver.mark_dirty if store.saver else _nothing)
+        server = HttpServer(args.port, _build_gateway(args, output))
     except OSError as error:
+        if store.database is not None:
+            store.database.close()
         if store.lock is not None:
             store.lock.release()
         raise SystemExit(f"cannot listen on {HOST}:{args.port}: {error.strerror}; choose another --port") from None
     admin = None
-    if store.saver is not None and len(str(state.socket)) < 100:  # AF_UNIX paths are short
-        admin = _AdminServer(state.socket, store.saver.save_now, output)
+    if store.database is not None and len(str(state.socket)) < 100:  # AF_UNIX paths are short
+        admin = _AdminServer(state.socket, output)
         threading.Thread(target=admin.serve_forever, args=(0.1,), name="admin", daemon=True).start()
 
     base = f"http://{HOST}:{server.server_address[1]}/api/v1"
+    shown_key = key or f"none registered in {table} (--register-dev-key registers the public dev key there)"
     output.line("RAGFlow-compatible dataset API, running locally (Ctrl-C stops it; the data is kept)", always=True)
     output.line(f"  base URL  {base}", always=True)
-    output.line(f"  API key   {key}", always=True)
+    output.line(f"  API key   {shown_key}", always=True)
     output.line(f"  storage   {store.where}", always=True)
     output.line(f"  try       curl -H 'Authorization: Bearer <API key>' {base}/datasets", always=True)
     output.line(f"  docs      http://{HOST}:{server.server_address[1]}/docs", always=True)
@@ -362,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, _SigtermError):
         pass
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the final save short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the final snapshot short
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         server.stopping = True
         server.server_close()
@@ -371,22 +585,19 @@ def main(argv: list[str] | None = None) -> int:
             admin.shutdown()
             admin.server_close()
             state.socket.unlink(missing_ok=True)
-        if store.saver is not None:
-            store.saver.close()
+        if store.database is not None:
+            store.database.close()
             output.line(f"stopped; data saved to {state.state_file}", always=True)
         if store.lock is not None:
             store.lock.release()
     return 0
 
 
-def _nothing() -> None:
-    """Nothing to save: a real DynamoDB endpoint keeps its own data."""
-
-
 def spawn(
     state_dir: Path, log: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 60
-) -> tuple[subprocess.Popen[bytes], int, str]:
-    """Start a local API as a subprocess on a free port and wait for its banner: (process, port, key).
+) -> tuple[subprocess.Popen[bytes], int, str | None]:
+    """Start a local API as a subprocess on a free port and wait for its banner: (process, port, key or None
+    when none is registered, see ``register_dev_key``).
 
     For tests and benchmarks. Output goes to ``log``, a file, so a chatty server never blocks on a full pipe.
     """
@@ -403,9 +614,9 @@ def spawn(
     while time.monotonic() < deadline:
         text = log.read_text(errors="replace")
         url = re.search(r"base URL\s+http://127\.0\.0\.1:(\d+)/api/v1", text)
-        key = re.search(r"API key\s+(ragflow-\S+)", text)
-        if url and key:
-            return process, int(url.group(1)), key.group(1)
+        if url and re.search(r"^\s+docs\s+http", text, flags=re.MULTILINE):
+            key = re.search(r"API key\s+(ragflow-\S+)", text)
+            return process, int(url.group(1)), key.group(1) if key else None
         if process.poll() is not None:
             raise RuntimeError(f"the local API exited with {process.returncode}:\n{text}")
         time.sleep(0.05)

@@ -4,14 +4,19 @@ Everything comes from ``template.yaml`` through ``tools.template``: the routes, 
 cache TTL, the stage, and every gateway response, rendered with its ``$context`` variables. The order is
 API Gateway's: route and method (an unknown one is MISSING_AUTHENTICATION_TOKEN, before any auth), the
 authorizer (only when its cache, keyed by the header value, misses), the policy it returned, then the
-function; its proxy response is checked as API Gateway checks it. HTTP itself is ``tools.local_api``'s.
+function, within Lambda's own limits: an event over Lambda's 6 MB invocation payload never reaches it
+(413), and a response over its 6 MB response payload never leaves it (502); its proxy response is checked
+as API Gateway checks it. HTTP itself is ``tools.local_api``'s.
+
+Only what the template uses is emulated: paths of literal segments and ``{name}`` parameters (no greedy
+``{name+}``), no binary media types.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import fnmatch
+import decimal
 import json
 import re
 import threading
@@ -28,6 +33,13 @@ from tools.local_lambda import ACCOUNT, REGION, Invocable, Output
 HOST = "127.0.0.1"  # loopback only: the dev key is public, so the local API never listens on a network
 MAX_BODY = 10 * 1024 * 1024
 """API Gateway's own payload limit (10 MB); the handlers enforce their smaller limit themselves."""
+MAX_INVOCATION_PAYLOAD = 6 * 1024 * 1024
+"""Lambda's synchronous invocation payload: the whole event as JSON ("Request must be smaller than 6291456 bytes
+for the InvokeFunction operation"). API Gateway answers REQUEST_TOO_LARGE (413) without running the function."""
+MAX_RESPONSE_PAYLOAD = 6 * 1024 * 1024 + 100
+"""Lambda's synchronous response payload, as the runtime serializes the handler's return value ("Response
+payload size exceeded maximum allowed payload size (6291556 bytes)"). The function has run; API Gateway
+answers 502 (INTEGRATION_FAILURE)."""
 API_ID = "local"
 
 # What API Gateway answers for each gateway response type when the template does not say otherwise.
@@ -38,6 +50,8 @@ _DEFAULT_STATUS = {
     "AUTHORIZER_FAILURE": 500,
     "AUTHORIZER_CONFIGURATION_ERROR": 500,
     "REQUEST_TOO_LARGE": 413,
+    "INTEGRATION_FAILURE": 502,  # the documented default is 504, but a Lambda function error is a 502
+    "DEFAULT_4XX": 400,
     "DEFAULT_5XX": 502,  # a Lambda error or malformed proxy response is a 502 Bad Gateway
 }
 _DEFAULT_MESSAGE = {
@@ -47,6 +61,8 @@ _DEFAULT_MESSAGE = {
     "AUTHORIZER_FAILURE": "Internal server error",
     "AUTHORIZER_CONFIGURATION_ERROR": "Internal server error",
     "REQUEST_TOO_LARGE": "Request Too Long",
+    "INTEGRATION_FAILURE": "Internal server error",
+    "DEFAULT_4XX": "Bad Request",
     "DEFAULT_5XX": "Internal server error",
 }
 _ERROR_TYPE = {  # API Gateway's x-amzn-ErrorType header, where it is well known
@@ -54,6 +70,7 @@ _ERROR_TYPE = {  # API Gateway's x-amzn-ErrorType header, where it is well known
     "ACCESS_DENIED": "AccessDeniedException",
     "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
     "AUTHORIZER_CONFIGURATION_ERROR": "AuthorizerConfigurationException",
+    "REQUEST_TOO_LARGE": "BadRequestException",
     "DEFAULT_5XX": "InternalServerErrorException",
 }
 _PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
@@ -93,35 +110,27 @@ class Reply:
 @dataclass(frozen=True)
 class CompiledRoute:
     route: template.Route
-    segments: tuple[str, ...]  # literal segments, or {name} / {name+}
+    segments: tuple[str, ...]  # literal segments, or {name}
 
     def match(self, raw_path: str) -> dict[str, str] | None:
-        """Path parameters (decoded) if ``raw_path`` fits this route's path, else None."""
-        parts = raw_path.split("/")[1:] if raw_path.startswith("/") else None
-        if parts is None:
+        """Path parameters (decoded) if the WHOLE of ``raw_path`` fits this route's path, segment by segment,
+        else None. A parameter is the whole decoded segment, whatever it holds (``%0a`` included): the
+        handler, not the router, decides what an id may be."""
+        parts = raw_path.split("/")[1:] if raw_path.startswith("/") else []
+        if len(parts) != len(self.segments) or not all(parts):
             return None
         params: dict[str, str] = {}
-        for i, segment in enumerate(self.segments):
-            if segment.startswith("{") and segment.endswith("+}"):
-                rest = parts[i:]
-                if not rest or not all(rest):
-                    return None
-                params[segment[1:-2]] = unquote("/".join(rest))
-                return params
-            if i >= len(parts) or not parts[i]:
+        for segment, part in zip(self.segments, parts, strict=True):
+            if segment.startswith("{"):
+                params[segment[1:-1]] = unquote(part)
+            elif unquote(part) != segment:
                 return None
-            if segment.startswith("{") and segment.endswith("}"):
-                params[segment[1:-1]] = unquote(parts[i])
-            elif unquote(parts[i]) != segment:
-                return None
-        return params if len(parts) == len(self.segments) else None
+        return params
 
     @property
-    def specificity(self) -> tuple[int, int]:
-        """API Gateway prefers literal segments over variables, and variables over greedy ones."""
-        literal = sum(1 for s in self.segments if not s.startswith("{"))
-        greedy = sum(1 for s in self.segments if s.endswith("+}"))
-        return (-greedy, literal)
+    def specificity(self) -> int:
+        """API Gateway prefers literal segments over variables."""
+        return sum(1 for s in self.segments if not s.startswith("{"))
 
 
 @dataclass
@@ -152,11 +161,11 @@ class Gateway:
         self.functions = functions
         self.authorizer = authorizer
         self.identity_header = identity_header
+        expression = template.identity_validation()
+        self.identity_pattern = re.compile(expression) if expression is not None else None
         self.auth_cache_ttl = auth_cache_ttl
         self.responses = template.gateway_responses()
         self.stage = str(template.parameter_default("StageName"))
-        api = next(iter(template.resources("AWS::Serverless::Api").values()))["Properties"]
-        self.binary_types = [t.replace("~1", "/") for t in api.get("BinaryMediaTypes") or []]
         self.output = output
         self._cache: dict[str, _CachedPolicy] = {}
         self._cache_lock = threading.Lock()
@@ -173,11 +182,28 @@ class Gateway:
         if isinstance(authorized, Reply):
             return authorized
         event = self.proxy_event(request, route, params, authorized)
-        function = self.functions[route.function]
+        return self._integrate(self.functions[route.function], event, request)
+
+    def _integrate(self, function: Invocable, event: dict[str, Any], request: Request) -> Reply:
+        """Lambda's synchronous invoke, within its payload limits, and the proxy response made HTTP."""
+        if payload_size(event) > MAX_INVOCATION_PAYLOAD:
+            return self.gateway_reply("REQUEST_TOO_LARGE", request)
         try:
             result = function.invoke(event)
         except Exception:
             return self.gateway_reply("DEFAULT_5XX", request)
+        try:
+            size = payload_size(result)
+        except (TypeError, ValueError):  # the runtime cannot serialize it: a function error
+            self.output.line(f"{function.logical_id}: Unable to marshal response", always=True)
+            return self.gateway_reply("DEFAULT_5XX", request)
+        if size > MAX_RESPONSE_PAYLOAD:
+            self.output.line(
+                f"{function.logical_id}: Response payload size exceeded maximum allowed payload size "
+                f"({MAX_RESPONSE_PAYLOAD} bytes): {size} bytes",
+                always=True,
+            )
+            return self.gateway_reply("INTEGRATION_FAILURE", request)
         return self._integration_reply(result, request, function.logical_id)
 
     def _route(self, request: Request) -> tuple[template.Route, dict[str, str]] | None:
@@ -198,6 +224,8 @@ class Gateway:
         token = request.header(self.identity_header)
         if not token:
             return self.gateway_reply("UNAUTHORIZED", request)  # no token: the authorizer is not called
+        if self.identity_pattern is not None and not self.identity_pattern.fullmatch(token):
+            return self.gateway_reply("UNAUTHORIZED", request)  # nor for one its ValidationExpression refuses
         method_arn = self.method_arn(request)
         latency = 0
         with self._cache_lock:
@@ -321,12 +349,9 @@ class Gateway:
         ]
 
     def _event_body(self, request: Request) -> tuple[str | None, bool]:
-        """Text, or base64 for a binary media type (and, locally, for bytes that are not UTF-8)."""
+        """Text; locally, base64 for bytes that are not UTF-8 (the README says how API Gateway differs)."""
         if not request.body:
             return None, False
-        content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
-        if any(fnmatch.fnmatchcase(content_type, t.lower()) for t in self.binary_types):
-            return base64.b64encode(request.body).decode(), True
         try:
             return request.body.decode("utf-8"), False
         except UnicodeDecodeError:
@@ -362,15 +387,22 @@ class Gateway:
 
     # -- gateway responses --
 
-    def gateway_reply(self, kind: str, request: Request) -> Reply:
-        """A gateway response of the template (or its DEFAULT_4XX/5XX, or API Gateway's own default)."""
-        default_status = _DEFAULT_STATUS[kind]
-        spec = self.responses.get(kind) or self.responses.get("DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX")
-        status = spec.status if spec is not None and spec.status is not None else default_status
+    def gateway_reply(self, kind: str, request: Request, *, status: int | None = None, message: str = "") -> Reply:
+        """A gateway response of the template (or its DEFAULT_4XX/5XX, or API Gateway's own default).
+
+        ``status`` and ``message`` stand for what the front door of API Gateway says of a request it refuses
+        before any gateway response type applies (malformed HTTP, a foreign ``Host``), rendered the same way.
+        """
+        spec = self.responses.get(kind) or self.responses.get(
+            "DEFAULT_5XX" if (status or _DEFAULT_STATUS[kind]) >= 500 else "DEFAULT_4XX"
+        )
+        if status is None:
+            status = spec.status if spec is not None and spec.status is not None else _DEFAULT_STATUS[kind]
         body_template = spec.template if spec is not None else '{"message":$context.error.messageString}'
+        message = message or _DEFAULT_MESSAGE[kind]
         values = {
-            "$context.error.messageString": json.dumps(_DEFAULT_MESSAGE[kind]),
-            "$context.error.message": _DEFAULT_MESSAGE[kind],
+            "$context.error.messageString": json.dumps(message),
+            "$context.error.message": message,
             "$context.error.responseType": kind,
             # Locally there is no stage in the URL; on AWS $context.path is /<stage>/api/v1/...
             "$context.path": json.dumps(request.raw_path)[1:-1],
@@ -383,6 +415,19 @@ class Gateway:
         if kind in _ERROR_TYPE:
             headers.append(("x-amzn-ErrorType", _ERROR_TYPE[kind]))
         return Reply(status, headers, body.encode(), f"gateway:{kind}")
+
+
+def payload_size(value: Any) -> int:
+    """The bytes of ``value`` as JSON the way the Lambda runtime for Python writes a handler's result (its
+    marshaller: ``simplejson`` with the default separators and, from python3.12, ``ensure_ascii=False``);
+    the same measure stands for the event API Gateway sends."""
+
+    def number(value: Any) -> Any:
+        if isinstance(value, decimal.Decimal):
+            return float(value)
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    return len(json.dumps(value, ensure_ascii=False, default=number).encode("utf-8", "surrogatepass"))
 
 
 def _context_value(value: Any) -> str:

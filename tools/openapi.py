@@ -48,6 +48,7 @@ from dataset_core.http.responses import (  # noqa: E402
     internal_error_body,
     status_and_code,
 )
+from dataset_core.idempotency import HEADER as IDEMPOTENCY_HEADER  # noqa: E402
 
 TITLE = "RAGFlow-compatible dataset API"
 LEGACY_TAG = "Legacy API (/api/v1/dataset)"
@@ -66,8 +67,8 @@ or revoked key is a 401.
 **Envelope.** Every body, success or error, is `{"code": <int>, "message": <str>, "data": <any>}`; some
 successes add keys (`total_datasets`, `next_page_token`, `success`). `code` is 0 on success, else RAGFlow's
 RetCode. HTTP statuses are real statuses, as documented here; a deployment with `ErrorStatuses=ragflow` answers
-every application error with HTTP 200 and its `code`, as RAGFlow does (401, 404 for unknown routes, 413, 429
-and 5xx keep their statuses).
+every application error with HTTP 200 and its `code`, as RAGFlow does (401, 403, 404 for unknown routes, 413,
+429 and 5xx keep their statuses).
 
 Documents, chunks, parsing and retrieval are out of scope: document and chunk counters stay 0.
 How this differs from RAGFlow: docs/COMPATIBILITY.md.
@@ -76,6 +77,7 @@ How this differs from RAGFlow: docs/COMPATIBILITY.md.
 _EVERY_ROUTE: tuple[type[errors.DomainError], ...] = (errors.BadRequest, errors.Unauthorized, errors.StorageUnavailable)
 _WITH_BODY: tuple[type[errors.DomainError], ...] = (errors.PayloadTooLarge, errors.UnsupportedMediaType)
 _BODY_METHODS = {"POST", "PUT", "DELETE"}
+_WRITES: tuple[type[errors.DomainError], ...] = (errors.KeyIsReadOnly,)
 
 
 def _gateway_example(response_type: str) -> dict[str, Any]:
@@ -101,6 +103,11 @@ def _statuses() -> dict[int, tuple[str, str, dict[str, Any]]]:
             "Missing, malformed, unknown or revoked API key (answered by API Gateway's authorizer).",
             error_body(errors.Unauthorized()),
         ),
+        403: (
+            "Forbidden",
+            "A read-only API key on a route that is not a GET (answered by API Gateway, from the authorizer's policy).",
+            error_body(errors.KeyIsReadOnly()),
+        ),
         404: (
             "NotFound",
             "The dataset is absent or another tenant's (the two are indistinguishable; code 102 or 103 per route), "
@@ -111,6 +118,11 @@ def _statuses() -> dict[int, tuple[str, str, dict[str, Any]]]:
             "Conflict",
             "The tenant already has a dataset of that name (case-insensitively), or its dataset quota is reached.",
             error_body(errors.DuplicateName("kb1")),
+        ),
+        422: (
+            "UnprocessableContent",
+            "An `Idempotency-Key` sent again with a different request within its retention.",
+            error_body(errors.IdempotencyKeyReused("Idempotency-Key 'k1' was used with another request")),
         ),
         413: (
             "PayloadTooLarge",
@@ -260,7 +272,18 @@ def _operation(route: Route, names: dict[int, tuple[str, str, dict[str, Any]]]) 
             if "description" in field_schema:
                 parameter["description"] = field_schema.pop("description")
             parameters.append({**parameter, "schema": field_schema})
-    raised = _EVERY_ROUTE + route.errors + (_WITH_BODY if route.method in _BODY_METHODS else ())
+    if route.idempotent:
+        parameters.append(
+            {
+                "name": IDEMPOTENCY_HEADER,
+                "in": "header",
+                "required": False,
+                "description": "Retrying with the same key and body within 24 hours returns the first answer; "
+                "another body with the key is 422",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            }
+        )
+    raised = _EVERY_ROUTE + route.errors + ((*_WITH_BODY, *_WRITES) if route.method in _BODY_METHODS else ())
     statuses = {status_and_code(error, "http")[0] for error in raised} | {429, 500}
     operation: dict[str, Any] = {
         "operationId": route.handler.__name__,

@@ -1,9 +1,10 @@
-"""TOKEN authorizer: ``Authorization: Bearer <key>`` (or the bare key) -> the caller's tenant."""
+"""TOKEN authorizer: ``Authorization: Bearer <key>`` (or the bare key) -> the caller's tenant and scope."""
 
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from dataset_core.api_keys import Refused
 from dataset_core.authorizer import authorize
 from dataset_core.observability import logger
 
@@ -11,9 +12,10 @@ from dataset_core.observability import logger
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = authorize(event)
-    if result is None:
-        logger.info("API key refused")
+    if isinstance(result, Refused):
+        logger.info("API key refused", extra={"reason": result.reason})  # counted by a metric filter
         raise Exception("Unauthorized")  # the exact message API Gateway answers with its 401 gateway response
-    logger.append_keys(tenant_id=result["context"]["tenant_id"], key_id=result["context"]["key_id"])
-    logger.info("API key accepted")
+    granted = result["context"]
+    logger.append_keys(tenant_id=granted["tenant_id"], key_id=granted["key_id"])
+    logger.info("API key accepted", extra={"scope": granted["scope"]})
     return result

@@ -15,10 +15,11 @@ app = App()
     summary="Create a dataset (legacy API)",
     body=LegacyCreateRequest,
     response=LegacyCreated,
-    errors=(errors.InvalidName, errors.DuplicateName, errors.QuotaExceeded),
+    errors=(errors.InvalidName, errors.DuplicateName, errors.QuotaExceeded, errors.IdempotencyKeyReused),
+    idempotent=True,
 )
-def create_legacy(tenant_id: str, body: LegacyCreateRequest) -> Success:
-    return ok(legacy.create(tenant_id, body))
+def create_legacy(tenant_id: str, body: LegacyCreateRequest, idempotency_key: str | None) -> Success:
+    return ok(legacy.create(tenant_id, body, idempotency_key))
 
 
 @app.post(
@@ -26,10 +27,11 @@ def create_legacy(tenant_id: str, body: LegacyCreateRequest) -> Success:
     summary="Create a dataset (a taken name becomes `name(1)`, `name(2)` ...)",
     body=CreateDatasetRequest,
     response=RestfulDataset,
-    errors=(errors.UnsupportedModel, errors.DuplicateName, errors.QuotaExceeded),
+    errors=(errors.UnsupportedModel, errors.DuplicateName, errors.QuotaExceeded, errors.IdempotencyKeyReused),
+    idempotent=True,
 )
-def create_restful(tenant_id: str, body: CreateDatasetRequest) -> Success:
-    return ok(restful.create(tenant_id, body))
+def create_restful(tenant_id: str, body: CreateDatasetRequest, idempotency_key: str | None) -> Success:
+    return ok(restful.create(tenant_id, body, idempotency_key))
 
 
 lambda_handler = lambda_handler_for(app)

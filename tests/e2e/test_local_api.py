@@ -20,9 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from moto import mock_aws
 
+from dataset_core import api_keys, config, errors
+from dataset_core.storage import client as storage
+from gateway_stubs import OK_RESPONSE, allow, request, stub_gateway
 from local_server import AUTH_MESSAGE, DEV_KEY, DEV_TENANT, LocalApi, running, start
-from tools import apikeys, local_gateway, local_lambda, local_state, template
+from tools import apikeys, local_api, local_lambda, local_state, template
 
 AUTH_TTL = 1.0
 SEED_KEYS = {
@@ -48,6 +52,7 @@ SEED_KEYS = {
     "update_time",
     "vector_similarity_weight",
 }
+ACCESS_DENIED = {"code": 403, "message": errors.READ_ONLY_MESSAGE, "data": None}
 UNAUTHORIZED = {"code": 401, "message": AUTH_MESSAGE, "data": None}
 SOME_ID = "0190f5a2c3d44e7f8a9b0c1d2e3f4a5b"
 
@@ -176,13 +181,15 @@ def test_an_empty_authorization_header_counts_as_missing(api: LocalApi) -> None:
     assert api.all_invocations() == before
 
 
-@pytest.mark.parametrize("style", ["Bearer {}", "{}", "Basic {}"])
-def test_unknown_key_is_refused_by_the_authorizer_alone(api: LocalApi, style: str) -> None:
+@pytest.mark.parametrize(("style", "calls"), [("Bearer {}", 1), ("{}", 1), ("Basic {}", 0), ("Bearer {}x!", 0)])
+def test_unknown_key_is_refused_by_the_authorizer_alone(api: LocalApi, style: str, calls: int) -> None:
+    """A well-formed unknown key is the authorizer's to refuse; what the template's ``ValidationExpression``
+    refuses (not a bare or ``Bearer`` key) never invokes it, as on API Gateway."""
     unknown = "ragflow-" + uuid.uuid4().hex + uuid.uuid4().hex  # never minted, never cached
     authorizer, lister = api.invocations("AuthorizerFunction"), api.invocations("ListDatasetsFunction")
     reply = api.request("GET", "/api/v1/dataset", auth=style.format(unknown))
     assert (reply.status, reply.body) == (401, UNAUTHORIZED)
-    assert api.invocations("AuthorizerFunction") == authorizer + 1
+    assert api.invocations("AuthorizerFunction") == authorizer + calls
     assert api.invocations("ListDatasetsFunction") == lister
 
 
@@ -272,17 +279,28 @@ def test_a_body_over_10_mb_is_refused_by_the_gateway(api: LocalApi) -> None:
         "POST", "/api/v1/dataset", raw_body=b"x" * (10 * 1024 * 1024 + 1), headers={"Content-Type": "application/json"}
     )
     assert reply.status == 413
-    assert reply.body == {"code": 101, "message": "Request body too large: the limit is 10485760 bytes", "data": None}
+    assert reply.body == {
+        "code": 101,
+        "message": "Request too large: API Gateway takes a body of at most 10485760 bytes, and Lambda an event of at most 6291456 bytes (the body is limited to 1048576 bytes in any case)",
+        "data": None,
+    }
     assert api.all_invocations() == before
 
 
-def test_a_body_of_exactly_10_mb_is_passed_on(api: LocalApi) -> None:
+@pytest.mark.parametrize("size", [7 * 1024 * 1024, 10 * 1024 * 1024])
+def test_a_body_within_10_mb_but_past_lambdas_6_mb_never_reaches_the_function(api: LocalApi, size: int) -> None:
+    """API Gateway takes 10 MB, but Lambda's invocation payload is 6 MB: Lambda refuses the invoke, and API
+    Gateway answers REQUEST_TOO_LARGE (413) without the function running (the template renders the body).
+    https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html (invocation payload, 6 MB)."""
     creates = api.invocations("CreateDatasetFunction")
-    reply = api.bearer(
-        "POST", "/api/v1/dataset", raw_body=b" " * (10 * 1024 * 1024), headers={"Content-Type": "application/json"}
-    )
+    reply = api.bearer("POST", "/api/v1/dataset", raw_body=b" " * size, headers={"Content-Type": "application/json"})
     assert reply.status == 413
-    assert api.invocations("CreateDatasetFunction") == creates + 1
+    assert reply.body == {
+        "code": 101,
+        "message": "Request too large: API Gateway takes a body of at most 10485760 bytes, and Lambda an event of at most 6291456 bytes (the body is limited to 1048576 bytes in any case)",
+        "data": None,
+    }
+    assert api.invocations("CreateDatasetFunction") == creates
 
 
 def test_every_route_of_the_template_reaches_its_function(api: LocalApi) -> None:
@@ -335,11 +353,10 @@ def test_data_survives_restarts_and_kill_9_and_reset_empties_it(tmp_path: Path) 
     try:
         assert _names(second) == ["kept"]
         assert second.bearer("POST", "/api/v1/dataset", json_body={"dataset_name": "after-kill"}).status == 200
-        time.sleep(0.6)  # the saver's debounce is 0.2 s
     finally:
-        second.stop(signal.SIGKILL)
+        second.stop(signal.SIGKILL)  # at once: acknowledged means on disk (tests/test_local_crash.py)
     snapshot = json.loads((state / "dynamodb.json").read_text())  # whole, never torn
-    assert any(item["sk"]["S"].startswith("NAME#after-kill") for item in snapshot["items"])
+    assert not any(item["sk"]["S"].startswith("NAME#after-kill") for item in snapshot["items"])  # in the journal
 
     own_key = "ragflow-" + "k" * 40
     third = start(state, env={"RAGFLOW_API_KEY": own_key})
@@ -363,59 +380,65 @@ def test_two_local_apis_cannot_share_one_state(tmp_path: Path) -> None:
         start(tmp_path / "state")
 
 
+# ---- the public dev key and tables on --dynamodb-endpoint -------------------------------------------------------
+
+DEPLOYED = "ragflow-prod-DatasetsTable-1A2B3C"
+ENDPOINT = "https://dynamodb.us-east-1.amazonaws.com"  # DynamoDB's own: moto answers it in-process
+
+
+@pytest.fixture
+def deployed_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A table as ``sam deploy`` makes it, reached the way ``--dynamodb-endpoint --table`` reaches it."""
+    monkeypatch.setenv("TABLE_NAME", "datasets-test")
+    monkeypatch.delenv("RAGFLOW_API_KEY", raising=False)
+    with mock_aws():
+        local_state.use_table(DEPLOYED, ENDPOINT)
+        local_state.ensure_table(DEPLOYED)
+        yield
+    monkeypatch.delenv("DYNAMODB_ENDPOINT", raising=False)
+    config.settings.cache_clear()
+    storage.reset_client()
+
+
+@pytest.mark.usefixtures("deployed_table")
+@pytest.mark.parametrize("own_key", [None, "ragflow-" + "o" * 40])
+def test_no_key_is_registered_in_a_table_on_an_endpoint_unless_asked(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], own_key: str | None
+) -> None:
+    """The dev key is published: registered in a deployed table, it would make anyone that table's dev tenant."""
+    if own_key:
+        monkeypatch.setenv("RAGFLOW_API_KEY", own_key)
+    args = local_api.parse_args(["--dynamodb-endpoint", ENDPOINT, "--table", DEPLOYED])
+    assert local_api.register_dev_key(args, local_lambda.Output()) is None
+    assert api_keys.authenticate(f"Bearer {own_key or DEV_KEY}") is None
+    assert api_keys.list_keys(DEV_TENANT) == []
+    assert "WARNING" not in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("deployed_table")
+def test_register_dev_key_registers_it_there_with_a_warning_naming_the_table(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = local_api.parse_args(["--dynamodb-endpoint", ENDPOINT, "--table", DEPLOYED, "--register-dev-key"])
+    assert local_api.register_dev_key(args, local_lambda.Output()) == DEV_KEY
+    found = api_keys.authenticate(f"Bearer {DEV_KEY}")
+    assert found is not None
+    assert found.tenant_id == DEV_TENANT
+    out = capsys.readouterr().out
+    assert f"WARNING: registered the public dev key for tenant {DEV_TENANT} in table {DEPLOYED} on {ENDPOINT}" in out
+
+
+def test_register_dev_key_is_only_for_an_endpoint() -> None:
+    with pytest.raises(SystemExit):
+        local_api.parse_args(["--register-dev-key"])
+
+
 # ---- the gateway in-process, with stand-in functions -----------------------------------------------------------
 
 
-class _Stub:
-    """A function that answers what a test says, and remembers its events."""
-
-    def __init__(self, logical_id: str, answer: Any) -> None:
-        self.logical_id = logical_id
-        self.answer = answer
-        self.events: list[dict[str, Any]] = []
-
-    def invoke(self, event: dict[str, Any]) -> Any:
-        self.events.append(event)
-        if isinstance(self.answer, Exception):
-            raise self.answer
-        return self.answer(event) if callable(self.answer) else self.answer
-
-
-def _allow(event: dict[str, Any]) -> dict[str, Any]:
-    arn = event["methodArn"].rsplit("/", 3)[0] + "/*/*"  # .../<api>/<stage>/*/*
-    return {
-        "principalId": "t1",
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": arn}],
-        },
-        "context": {"tenant_id": "t1", "n": 3, "flag": True},
-    }
-
-
-OK_RESPONSE = {"statusCode": 200, "multiValueHeaders": {"Content-Type": ["application/json"]}, "body": '{"code":0}'}
-
-
-def _gateway(answer: Any = OK_RESPONSE, authorizer: Any = _allow) -> tuple[local_gateway.Gateway, dict[str, _Stub]]:
-    stubs = {r.function: _Stub(r.function, answer) for r in template.routes()}
-    gateway = local_gateway.Gateway(
-        functions=stubs,
-        authorizer=_Stub("AuthorizerFunction", authorizer),
-        identity_header="Authorization",
-        auth_cache_ttl=60,
-        output=local_lambda.Output(quiet=True),
-    )
-    return gateway, stubs
-
-
-def _request(method: str = "GET", target: str = "/api/v1/dataset", body: bytes | None = None) -> local_gateway.Request:
-    headers = [("Host", "127.0.0.1:9380"), ("Authorization", "Bearer k"), ("X-Multi", "a"), ("X-Multi", "b")]
-    return local_gateway.Request(method, target, headers, body, "127.0.0.1")
-
-
 def test_the_proxy_event_has_the_shape_of_events_files() -> None:
-    gateway, stubs = _gateway()
-    reply = gateway.handle(_request(target=f"/api/v1/dataset/{SOME_ID}?a=1&a=2&b=&c=x%20y"))
+    gateway, stubs = stub_gateway()
+    reply = gateway.handle(request(target=f"/api/v1/dataset/{SOME_ID}?a=1&a=2&b=&c=x%20y"))
     assert reply.status == 200
     (event,) = stubs["GetDatasetFunction"].events
     sample = json.loads((template.ROOT / "events" / "get_dataset.json").read_text())
@@ -441,9 +464,9 @@ def test_the_proxy_event_has_the_shape_of_events_files() -> None:
 
 
 def test_bodies_are_text_or_base64() -> None:
-    gateway, stubs = _gateway()
-    gateway.handle(_request("POST", body='{"name":"é"}'.encode()))
-    gateway.handle(_request("POST", body=b"\xff\xfe"))
+    gateway, stubs = stub_gateway()
+    gateway.handle(request("POST", body='{"name":"é"}'.encode()))
+    gateway.handle(request("POST", body=b"\xff\xfe"))
     text, binary = stubs["CreateDatasetFunction"].events
     assert (text["body"], text["isBase64Encoded"]) == ('{"name":"é"}', False)
     assert (binary["body"], binary["isBase64Encoded"]) == ("//4=", True)
@@ -457,7 +480,7 @@ def test_response_headers_and_base64_bodies_are_honoured() -> None:
         "body": "aGk=",
         "isBase64Encoded": True,
     }
-    reply = _gateway(answer)[0].handle(_request())
+    reply = stub_gateway(answer)[0].handle(request())
     assert (reply.status, reply.body) == (201, b"hi")
     assert ("X-One", "1") in reply.headers
     assert [v for k, v in reply.headers if k == "X-Both"] == ["m1", "m2"]
@@ -475,7 +498,7 @@ def test_response_headers_and_base64_bodies_are_honoured() -> None:
     ],
 )
 def test_a_crash_or_malformed_response_is_the_gateways_5xx(answer: Any) -> None:
-    reply = _gateway(answer)[0].handle(_request())
+    reply = stub_gateway(answer)[0].handle(request())
     request_id = dict(reply.headers)["x-amzn-RequestId"]
     assert reply.status == 502
     assert json.loads(reply.body) == {
@@ -486,30 +509,30 @@ def test_a_crash_or_malformed_response_is_the_gateways_5xx(answer: Any) -> None:
 
 
 def test_authorizer_failures() -> None:
-    failing = _gateway(authorizer=RuntimeError("table unreachable"))[0].handle(_request())
+    failing = stub_gateway(authorizer=RuntimeError("table unreachable"))[0].handle(request())
     assert failing.status == 503
     assert json.loads(failing.body)["code"] == 105
-    unauthorized = _gateway(authorizer=Exception("Unauthorized"))[0].handle(_request())
+    unauthorized = stub_gateway(authorizer=Exception("Unauthorized"))[0].handle(request())
     assert (unauthorized.status, json.loads(unauthorized.body)) == (401, UNAUTHORIZED)
-    malformed = _gateway(authorizer={"principalId": "t1"})[0].handle(_request())
+    malformed = stub_gateway(authorizer={"principalId": "t1"})[0].handle(request())
     assert malformed.status == 500
     assert json.loads(malformed.body)["code"] == 100
 
 
 def test_a_cached_policy_must_cover_the_next_route() -> None:
     def first_route_only(event: dict[str, Any]) -> dict[str, Any]:
-        policy = _allow(event)
+        policy = allow(event)
         policy["policyDocument"]["Statement"][0]["Resource"] = event["methodArn"]
         return policy
 
-    gateway, _ = _gateway(authorizer=first_route_only)
-    assert gateway.handle(_request()).status == 200
-    denied = gateway.handle(_request(target=f"/api/v1/dataset/{SOME_ID}"))  # served from the cache: denied
-    assert (denied.status, json.loads(denied.body)) == (401, UNAUTHORIZED)
-    explicit_deny = _gateway(
+    gateway, _ = stub_gateway(authorizer=first_route_only)
+    assert gateway.handle(request()).status == 200
+    denied = gateway.handle(request(target=f"/api/v1/dataset/{SOME_ID}"))  # served from the cache: denied
+    assert (denied.status, json.loads(denied.body)) == (403, ACCESS_DENIED)
+    explicit_deny = stub_gateway(
         authorizer=lambda e: {
-            **_allow(e),
+            **allow(e),
             "policyDocument": {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]},
         }
     )
-    assert explicit_deny[0].handle(_request()).status == 401
+    assert explicit_deny[0].handle(request()).status == 403

@@ -50,7 +50,7 @@ def test_bearer_and_bare_keys_are_allowed_with_the_tenant_in_the_context(
             "Version": "2012-10-17",
             "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": WHOLE_API}],
         },
-        "context": {"tenant_id": TENANT_A, "key_id": dev_key.key_id},
+        "context": {"tenant_id": TENANT_A, "key_id": dev_key.key_id, "scope": "read-write"},
     }
 
 

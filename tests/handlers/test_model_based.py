@@ -1,7 +1,7 @@
 """A model-based test: random sequences of requests of both API generations against a plain model.
 
-Hypothesis drives creates (seed and current, with names drawn to collide case-insensitively often),
-renames (seed and current PUT), deletes (seed single, current bulk by ids, delete_all) and listings (both
+Hypothesis drives creates (legacy and RESTful, with names drawn to collide case-insensitively often),
+renames (legacy and RESTful PUT), deletes (legacy single, RESTful bulk by ids, delete_all) and listings (both
 generations, both orders, offsets, pages and page tokens), for two tenants, through the real handlers.
 A dictionary per tenant says what each answer must be. After every step the raw table must agree with
 the model, and must hold together on its own: the counter equals the number of datasets, every dataset
@@ -41,9 +41,9 @@ def _case_variants(base: str) -> st.SearchStrategy[str]:
     return st.sampled_from(sorted({base, base.upper(), base.lower(), base.swapcase(), base.capitalize()}))
 
 
-SEED_NAMES = st.sampled_from(["kb", "Data", "x.y", "a-b_c", "q"]).flatmap(_case_variants)
+LEGACY_NAMES = st.sampled_from(["kb", "Data", "x.y", "a-b_c", "q"]).flatmap(_case_variants)
 """Few bases, many case variants: most creates and renames meet a name that is already taken."""
-CURRENT_NAMES = st.one_of(SEED_NAMES, st.sampled_from(["kb(1)", "KB(2)", "data(1)", "x.y(1)"]))
+RESTFUL_NAMES = st.one_of(LEGACY_NAMES, st.sampled_from(["kb(1)", "KB(2)", "data(1)", "x.y(1)"]))
 """Also names shaped like RAGFlow's auto-renames, so ``kb(1)`` may exist before ``kb`` is taken again."""
 ORDERS = st.sampled_from(["create_time", "update_time"])
 
@@ -126,9 +126,9 @@ class DatasetMachine(RuleBasedStateMachine):
 
     # ---- creates ----------------------------------------------------------------------------------------
 
-    @rule(tenant=st.sampled_from(TENANTS), name=SEED_NAMES)
-    def create_seed(self, tenant: str, name: str) -> None:
-        """Seed API: a taken name (any case) is 409/102; otherwise the dataset is created under it."""
+    @rule(tenant=st.sampled_from(TENANTS), name=LEGACY_NAMES)
+    def create_legacy(self, tenant: str, name: str) -> None:
+        """Legacy API: a taken name (any case) is 409/102; otherwise the dataset is created under it."""
         reply = self.send(
             tenant, "create_dataset", route_event("create_dataset", tenant=tenant, body={"dataset_name": name})
         )
@@ -139,9 +139,9 @@ class DatasetMachine(RuleBasedStateMachine):
         assert (reply.status, reply.body["data"]["dataset_name"]) == (200, name)
         self.remember(tenant, reply.body["data"]["id"], name)
 
-    @rule(tenant=st.sampled_from(TENANTS), name=CURRENT_NAMES)
-    def create_current(self, tenant: str, name: str) -> None:
-        """Current API: a taken name is auto-renamed to a free one. Two rules are accepted here: ours today
+    @rule(tenant=st.sampled_from(TENANTS), name=RESTFUL_NAMES)
+    def create_restful(self, tenant: str, name: str) -> None:
+        """RESTful API: a taken name is auto-renamed to a free one. Two rules are accepted here: ours today
         (``name(n)``, n one more than the highest taken) and RAGFlow's ``duplicate_name`` (see
         ``test_auto_rename_follows_ragflows_duplicate_name``); either way the new name was free."""
         expected = {name}
@@ -156,25 +156,25 @@ class DatasetMachine(RuleBasedStateMachine):
         self.remember(tenant, reply.body["data"]["id"], reply.body["data"]["name"])
 
     @rule(
-        tenant=st.sampled_from(TENANTS), names=st.lists(st.tuples(st.booleans(), CURRENT_NAMES), min_size=2, max_size=6)
+        tenant=st.sampled_from(TENANTS), names=st.lists(st.tuples(st.booleans(), RESTFUL_NAMES), min_size=2, max_size=6)
     )
     def create_several(self, tenant: str, names: list[tuple[bool, str]]) -> None:
         """A burst of creates of both generations, so that listings have pages to turn."""
-        for seed, name in names:
-            if seed and re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
-                self.create_seed(tenant, name)
+        for legacy, name in names:
+            if legacy and re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
+                self.create_legacy(tenant, name)
             else:
-                self.create_current(tenant, name)
+                self.create_restful(tenant, name)
 
     # ---- renames ------------------------------------------------------------------------------------------
 
-    def _rename(self, tenant: str, pick: int, name: str, *, seed: bool) -> None:
+    def _rename(self, tenant: str, pick: int, name: str, *, legacy: bool) -> None:
         dataset_id = self.target(tenant, pick)
-        event_name = "update_dataset" if seed else "update_datasets_current"
+        event_name = "update_dataset" if legacy else "update_datasets_current"
         event = route_event(event_name, tenant=tenant, body={"name": name}, dataset_id=dataset_id)
         reply = self.send(tenant, "update_dataset", event, dataset_id)
         if dataset_id not in self.model[tenant]:
-            assert (reply.status, reply.body["code"]) == (404, 103 if seed else 102)
+            assert (reply.status, reply.body["code"]) == (404, 103 if legacy else 102)
             return
         if self.holder(tenant, name) not in {None, dataset_id}:
             assert (reply.status, reply.body["code"]) == (409, 102)
@@ -182,18 +182,18 @@ class DatasetMachine(RuleBasedStateMachine):
         assert (reply.status, reply.body["data"]["name"]) == (200, name), reply.raw
         self.model[tenant][dataset_id] = Row(dataset_id, name, reply.body["data"]["update_time"])
 
-    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), name=SEED_NAMES)
-    def rename_seed(self, tenant: str, pick: int, name: str) -> None:
-        self._rename(tenant, pick, name, seed=True)
+    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), name=LEGACY_NAMES)
+    def rename_legacy(self, tenant: str, pick: int, name: str) -> None:
+        self._rename(tenant, pick, name, legacy=True)
 
-    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), name=CURRENT_NAMES)
-    def rename_current(self, tenant: str, pick: int, name: str) -> None:
-        self._rename(tenant, pick, name, seed=False)
+    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), name=RESTFUL_NAMES)
+    def rename_restful(self, tenant: str, pick: int, name: str) -> None:
+        self._rename(tenant, pick, name, legacy=False)
 
     # ---- deletes ------------------------------------------------------------------------------------------
 
     @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50))
-    def delete_seed(self, tenant: str, pick: int) -> None:
+    def delete_legacy(self, tenant: str, pick: int) -> None:
         dataset_id = self.target(tenant, pick)
         reply = self.send(
             tenant, "delete_dataset", route_event("delete_dataset", tenant=tenant, dataset_id=dataset_id), dataset_id
@@ -209,7 +209,7 @@ class DatasetMachine(RuleBasedStateMachine):
         del self.model[tenant][dataset_id]
 
     @rule(tenant=st.sampled_from(TENANTS), picks=st.lists(st.integers(0, 50), max_size=4))
-    def delete_current_ids(self, tenant: str, picks: list[int]) -> None:
+    def delete_restful_ids(self, tenant: str, picks: list[int]) -> None:
         """All or nothing: one id that is not the caller's (absent, or the other tenant's) deletes nothing."""
         ids = [self.target(tenant, p) for p in picks]
         event = route_event("delete_datasets", tenant=tenant, body={"ids": ids})
@@ -239,7 +239,7 @@ class DatasetMachine(RuleBasedStateMachine):
         offset=st.integers(0, 6),
         count=st.integers(-1, 5),
     )
-    def list_seed(self, tenant: str, orderby: str, desc: bool, offset: int, count: int) -> None:
+    def list_legacy(self, tenant: str, orderby: str, desc: bool, offset: int, count: int) -> None:
         query = {"orderby": orderby, "desc": str(desc).lower(), "offset": str(offset), "count": str(count)}
         reply = self.send(tenant, "list_datasets", route_event("list_datasets", tenant=tenant, query=query))
         expected = self.ordered(tenant, orderby, desc)[offset:][: 1000 if count == -1 else count]
@@ -254,7 +254,7 @@ class DatasetMachine(RuleBasedStateMachine):
         page=st.integers(1, 4),
         page_size=st.integers(1, 4),
     )
-    def list_current(self, tenant: str, orderby: str, desc: bool, page: int, page_size: int) -> None:
+    def list_restful(self, tenant: str, orderby: str, desc: bool, page: int, page_size: int) -> None:
         """One page by number, then the rest of the listing by following ``next_page_token``."""
         everything = self.ordered(tenant, orderby, desc)
         base = {"orderby": orderby, "desc": str(desc), "page_size": str(page_size)}
@@ -281,7 +281,7 @@ class DatasetMachine(RuleBasedStateMachine):
         assert rest == everything[start + page_size :][: len(rest)]
         assert len(rest) == max(0, len(everything) - start - page_size)
 
-    @rule(tenant=st.sampled_from(TENANTS), name=CURRENT_NAMES)
+    @rule(tenant=st.sampled_from(TENANTS), name=RESTFUL_NAMES)
     def find_by_name(self, tenant: str, name: str) -> None:
         """The name filter is case-insensitive and exact; a name only the other tenant has is absent."""
         event = route_event("list_datasets_current", tenant=tenant, query={"name": name})
@@ -292,10 +292,10 @@ class DatasetMachine(RuleBasedStateMachine):
         else:
             assert [d["id"] for d in reply.body["data"]] == [holder]
 
-    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), seed=st.booleans())
-    def get_one(self, tenant: str, pick: int, seed: bool) -> None:
+    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), legacy=st.booleans())
+    def get_one(self, tenant: str, pick: int, legacy: bool) -> None:
         dataset_id = self.target(tenant, pick)
-        event = route_event("get_dataset" if seed else "get_datasets_current", tenant=tenant, dataset_id=dataset_id)
+        event = route_event("get_dataset" if legacy else "get_datasets_current", tenant=tenant, dataset_id=dataset_id)
         reply = self.send(tenant, "get_dataset", event, dataset_id)
         if dataset_id in self.model[tenant]:
             assert (reply.status, reply.body["data"]["name"]) == (200, self.model[tenant][dataset_id].name)
@@ -349,7 +349,7 @@ TestDatasetsAgainstTheModel = DatasetMachine.TestCase
     ids=["suffix-kept", "counter-counted-up", "first-free-number"],
 )
 def test_auto_rename_follows_ragflows_duplicate_name(existing: list[str], name: str, table: Any) -> None:
-    """§4: follow RAGFlow v0.27, whose create runs ``duplicate_name`` on a taken name."""
+    """Follow RAGFlow v0.27, whose create runs ``duplicate_name`` on a taken name."""
     for taken in existing:
         assert invoke("create_dataset", route_event("create_datasets", body={"name": taken})).status == 200
     reply = invoke("create_dataset", route_event("create_datasets", body={"name": name}))

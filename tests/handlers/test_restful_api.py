@@ -1,4 +1,4 @@
-"""The current RAGFlow API (``/api/v1/datasets``) through the handlers: RAGFlow v0.27's rules."""
+"""The RESTful API (``/api/v1/datasets``) through the handlers: RAGFlow v0.27's rules."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ TASK_KEYS = {
     )
     for part in ("id", "finish_at")
 }  # fmt: skip
-CURRENT_KEYS = {
+RESTFUL_KEYS = {
     "avatar", "chunk_count", "chunk_method", "create_date", "create_time", "created_by", "description",
     "document_count", "embedding_model", "id", "language", "name", "pagerank", "parser_config", "permission",
     "pipeline_id", "similarity_threshold", "status", "tenant_embd_id", "tenant_id", "token_num", "update_date",
@@ -40,7 +40,7 @@ def put(dataset_id: str, body: Any, tenant: str = TENANT_A) -> Reply:
     )
 
 
-def seed_put(dataset_id: str, body: Any, tenant: str = TENANT_A) -> Reply:
+def legacy_put(dataset_id: str, body: Any, tenant: str = TENANT_A) -> Reply:
     return invoke("update_dataset", route_event("update_dataset", tenant=tenant, body=body, dataset_id=dataset_id))
 
 
@@ -65,11 +65,11 @@ def new(name: str, **fields: Any) -> dict[str, Any]:
 # ---- create -----------------------------------------------------------------------------------------------
 
 
-def test_create_as_the_sdk_sends_it_returns_the_current_dataset_object() -> None:
+def test_create_as_the_sdk_sends_it_returns_the_restful_dataset_object() -> None:
     reply = invoke("create_dataset", route_event("create_datasets"))  # the SDK's explicit nulls
     assert (reply.status, reply.body["code"], reply.body["message"]) == (200, 0, "success")
     ds = reply.body["data"]
-    assert set(ds) == CURRENT_KEYS
+    assert set(ds) == RESTFUL_KEYS
     assert ds["name"] == "kb1"
     assert ds["embedding_model"] == "BAAI/bge-small-en-v1.5@Builtin"
     assert (ds["chunk_method"], ds["permission"], ds["pagerank"]) == ("naive", "me", 0)
@@ -207,7 +207,7 @@ def test_list_pages_orders_and_counts_with_total_datasets() -> None:
     reply = listing()
     assert (reply.status, reply.body["code"], reply.body["total_datasets"]) == (200, 0, 5)
     assert [d["name"] for d in reply.body["data"]] == names[::-1]
-    assert set(reply.body["data"][0]) == CURRENT_KEYS | {"nickname", "tenant_avatar", "embedding_model_name"}
+    assert set(reply.body["data"][0]) == RESTFUL_KEYS | {"nickname", "tenant_avatar", "embedding_model_name"}
     assert [d["name"] for d in listing(page="2", page_size="2").body["data"]] == names[2:0:-1]
     assert [d["name"] for d in listing(page="1", page_size="2", desc="false").body["data"]] == names[:2]
     assert listing(page="9", page_size="2").body == {
@@ -454,12 +454,12 @@ def test_update_of_absent_or_malformed_ids() -> None:
     assert put("bad-id", {"description": "x"}).body["message"] == expected
 
 
-# ---- seed PUT ---------------------------------------------------------------------------------------------
+# ---- legacy PUT -------------------------------------------------------------------------------------------
 
 
-def test_seed_update_maps_its_fields_and_returns_the_seed_object() -> None:
-    dataset_id = create("seedkb").body["data"]["id"]
-    reply = seed_put(
+def test_legacy_update_maps_its_fields_and_returns_the_legacy_object() -> None:
+    dataset_id = create("legacykb").body["data"]["id"]
+    reply = legacy_put(
         dataset_id,
         {
             "name": "renamed",
@@ -497,21 +497,21 @@ def test_seed_update_maps_its_fields_and_returns_the_seed_object() -> None:
         ({"dataset_name": "x"}, 400, 101, "Field: <dataset_name> - Message: <Extra inputs are not permitted"),
     ],
 )
-def test_seed_update_rules(body: dict[str, Any], status: int, code: int, message: str) -> None:
-    dataset_id = create("seedrules").body["data"]["id"]
-    reply = seed_put(dataset_id, body)
+def test_legacy_update_rules(body: dict[str, Any], status: int, code: int, message: str) -> None:
+    dataset_id = create("legacyrules").body["data"]["id"]
+    reply = legacy_put(dataset_id, body)
     assert (reply.status, reply.body["code"]) == (status, code)
     assert message in reply.body["message"]
 
 
-def test_seed_update_of_an_absent_dataset_answers_404_103_and_a_taken_name_409() -> None:
-    reply = seed_put(ABSENT, {"description": "x"})
+def test_legacy_update_of_an_absent_dataset_answers_404_103_and_a_taken_name_409() -> None:
+    reply = legacy_put(ABSENT, {"description": "x"})
     assert (reply.status, reply.body) == (
         404, {"code": 103, "message": "Only the owner of knowledgebase is authorized for this operation!", "data": None},
     )  # fmt: skip
     create("first")
     second = create("second").body["data"]["id"]
-    assert seed_put(second, {"name": "FIRST"}).status == 409
+    assert legacy_put(second, {"name": "FIRST"}).status == 409
 
 
 # ---- delete -----------------------------------------------------------------------------------------------
@@ -568,20 +568,20 @@ def test_bad_delete_bodies_answer_400_101(body: dict[str, Any], message: str) ->
 
 
 def test_a_dataset_created_by_either_generation_is_listed_updated_and_deleted_by_the_other(table: Any) -> None:
-    seed_id = create("from_seed").body["data"]["id"]
-    current_id = new("from_current")["id"]
+    legacy_id = create("from_legacy").body["data"]["id"]
+    restful_id = new("from_restful")["id"]
 
-    assert {d["name"] for d in listing().body["data"]} == {"from_seed", "from_current"}
-    seed_list = invoke("list_datasets", route_event("list_datasets", query={})).body["data"]
-    assert {d["name"] for d in seed_list} == {"from_seed", "from_current"}
+    assert {d["name"] for d in listing().body["data"]} == {"from_legacy", "from_restful"}
+    legacy_list = invoke("list_datasets", route_event("list_datasets", query={})).body["data"]
+    assert {d["name"] for d in legacy_list} == {"from_legacy", "from_restful"}
 
-    assert put(seed_id, {"description": "via current"}).body["data"]["description"] == "via current"
-    assert seed_put(current_id, {"description": "via seed"}).body["data"]["description"] == "via seed"
-    seed_view = invoke("get_dataset", route_event("get_dataset", dataset_id=seed_id)).body["data"]
-    assert seed_view["description"] == "via current"
+    assert put(legacy_id, {"description": "via restful"}).body["data"]["description"] == "via restful"
+    assert legacy_put(restful_id, {"description": "via legacy"}).body["data"]["description"] == "via legacy"
+    legacy_view = invoke("get_dataset", route_event("get_dataset", dataset_id=legacy_id)).body["data"]
+    assert legacy_view["description"] == "via restful"
 
-    assert delete({"ids": [seed_id]}).body["data"] == {"success_count": 1}
-    assert invoke("delete_dataset", route_event("delete_dataset", dataset_id=current_id)).status == 200
+    assert delete({"ids": [legacy_id]}).body["data"] == {"success_count": 1}
+    assert invoke("delete_dataset", route_event("delete_dataset", dataset_id=restful_id)).status == 200
     assert counter(table, TENANT_A) == 0
     assert items(table, TENANT_A, "NAME") == []
 
@@ -645,9 +645,9 @@ def test_the_default_embedding_model_a_dataset_shows_can_be_sent_back() -> None:
 @pytest.mark.parametrize(
     ("body", "code"), [({"chunk_method": "zzz"}, 101), ({"embedding_model_id": "nope@Nowhere"}, 102)]
 )
-def test_seed_update_cannot_store_what_the_current_api_calls_invalid(body: dict[str, Any], code: int) -> None:
-    dataset_id = create("seedvalid").body["data"]["id"]
-    reply = seed_put(dataset_id, body)
+def test_legacy_update_cannot_store_what_the_restful_api_calls_invalid(body: dict[str, Any], code: int) -> None:
+    dataset_id = create("legacyvalid").body["data"]["id"]
+    reply = legacy_put(dataset_id, body)
     assert (reply.status, reply.body["code"]) == (400, code)
 
 

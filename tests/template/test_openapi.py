@@ -69,11 +69,14 @@ def test_bearer_auth_guards_every_operation() -> None:
             assert "401" in op["responses"], f"{method} {path} does not document 401"
 
 
-def test_no_powertools_422_and_every_error_uses_the_envelope() -> None:
+def test_422_only_for_a_reused_idempotency_key_and_every_error_uses_the_envelope() -> None:
+    """Validation errors are 400 in our envelope, never Powertools' 422 body; 422 means one thing: an
+    ``Idempotency-Key`` sent again with another request."""
     doc = document()
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
-            assert "422" not in op["responses"], f"{method} {path}: this API never answers 422"
+            idempotent = any(p["name"] == "Idempotency-Key" for p in op["parameters"])
+            assert ("422" in op["responses"]) is idempotent, f"{method} {path}"
             for status, response in op["responses"].items():
                 if status != "200":
                     assert response["$ref"].startswith("#/components/responses/"), (method, path, status)
@@ -133,11 +136,11 @@ def _new_dataset(name: str) -> str:
 
 def _success_calls(dataset_id: str) -> dict[tuple[str, str], dict[str, Any]]:
     return {
-        ("POST", "/api/v1/dataset"): {"body": {"dataset_name": "seed_kb"}},
+        ("POST", "/api/v1/dataset"): {"body": {"dataset_name": "legacy_kb"}},
         ("GET", "/api/v1/dataset"): {"query": {"desc": "false"}},
         ("GET", "/api/v1/dataset/{dataset_id}"): {"dataset_id": dataset_id},
         ("PUT", "/api/v1/dataset/{dataset_id}"): {"dataset_id": dataset_id, "body": {"description": "d"}},
-        ("POST", "/api/v1/datasets"): {"body": {"name": "current kb", "chunk_method": "qa"}},
+        ("POST", "/api/v1/datasets"): {"body": {"name": "restful kb", "chunk_method": "qa"}},
         ("GET", "/api/v1/datasets"): {"query": {"include_parsing_status": "true", "page_size": "1"}},
         ("GET", "/api/v1/datasets/{dataset_id}"): {"dataset_id": dataset_id},
         ("PUT", "/api/v1/datasets/{dataset_id}"): {"dataset_id": dataset_id, "body": {"parser_config": {}}},

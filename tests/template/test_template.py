@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 
 from conftest import EVENTS, ROOT, load_event
+from dataset_core import errors
 from tools import template
 
 FUNCTIONS = template.resources("AWS::Serverless::Function")
 ROUTE_FUNCTIONS = {r.function for r in template.routes()}
 REQUIRED_GATEWAY_RESPONSES = {
     "UNAUTHORIZED": 401,
-    "ACCESS_DENIED": 401,
+    "ACCESS_DENIED": 403,
     "MISSING_AUTHENTICATION_TOKEN": 404,
     "RESOURCE_NOT_FOUND": 404,
     "THROTTLED": 429,
@@ -84,9 +85,21 @@ def test_gateway_responses_carry_the_envelope_and_status(response_type: str, sta
 
 
 def test_auth_errors_say_the_contract_message() -> None:
-    for kind in ("UNAUTHORIZED", "ACCESS_DENIED"):
-        body = json.loads(template.gateway_responses()[kind].template)
-        assert body == {"code": 401, "message": "Authentication error: API key is invalid or missing.", "data": None}
+    body = json.loads(template.gateway_responses()["UNAUTHORIZED"].template)
+    assert body == {"code": 401, "message": errors.AUTH_MESSAGE, "data": None}
+    body = json.loads(template.gateway_responses()["ACCESS_DENIED"].template)
+    assert body == {"code": 403, "message": errors.READ_ONLY_MESSAGE, "data": None}
+
+
+def test_refusal_reasons_and_granted_scopes_are_counted_from_the_authorizers_logs() -> None:
+    filters = {f["Properties"]["MetricTransformations"][0]["MetricName"]: f["Properties"] for f in
+               template.resources("AWS::Logs::MetricFilter").values()}  # fmt: skip
+    for metric, message, dimension in [("ApiKeysRefused", "API key refused", "reason"),
+                                       ("ApiKeysAccepted", "API key accepted", "scope")]:  # fmt: skip
+        spec = filters[metric]
+        assert spec["LogGroupName"] == {"Ref": "AuthorizerLogGroup"}
+        assert spec["FilterPattern"] == f'{{ $.message = "{message}" }}'
+        assert spec["MetricTransformations"][0]["Dimensions"] == [{"Key": dimension, "Value": f"$.{dimension}"}]
 
 
 def test_table_is_on_demand_recoverable_encrypted_protected_and_retained() -> None:
@@ -97,6 +110,7 @@ def test_table_is_on_demand_recoverable_encrypted_protected_and_retained() -> No
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"]["SSEEnabled"] is True
     assert props["DeletionProtectionEnabled"] is True
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}  # idempotency records
     (lsi,) = props["LocalSecondaryIndexes"]
     assert lsi["IndexName"] == "by_update_time"
     assert [k["AttributeName"] for k in lsi["KeySchema"]] == ["pk", "update_sk"]
@@ -243,3 +257,17 @@ def test_a_default_embedding_model_outside_the_configured_ones_fails_the_deploy(
     assert "EmbeddingModels" in assertion["AssertDescription"]
     configured = parameters["EmbeddingModels"]["Default"].split(",")
     assert parameters["DefaultEmbeddingModel"]["Default"] in configured
+
+
+def test_no_secret_is_readable_from_a_functions_configuration() -> None:
+    """The page-token key's ARN is configured, its value is read at run time by the one function that signs
+    tokens: whoever may read function configurations (``lambda:GetFunctionConfiguration``) cannot forge one."""
+    for name, fn in FUNCTIONS.items():
+        variables = fn["Properties"].get("Environment", {}).get("Variables", {})
+        assert "resolve:secretsmanager" not in json.dumps(variables), name
+    listed = FUNCTIONS["ListDatasetsFunction"]["Properties"]["Environment"]["Variables"]
+    assert listed["PAGE_TOKEN_SECRET_ARN"] == {"Ref": "PageTokenSecret"}
+    readers = {n for n, s in statements() if "secretsmanager:GetSecretValue" in s["Action"]}
+    assert readers == {"ListDatasetsFunction"}
+    (grant,) = [s for n, s in statements() if "secretsmanager:GetSecretValue" in s["Action"]]
+    assert grant["Resource"] == {"Ref": "PageTokenSecret"}

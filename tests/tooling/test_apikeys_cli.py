@@ -7,7 +7,10 @@ about: a minted key works, only for its tenant, and a revoked one stops working.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +28,10 @@ from tools import apikeys, template
 from tools.embedded_dynamodb import serialize_requests
 
 KEY = re.compile(r"ragflow-[A-Za-z0-9_-]{32,}")
+
+
+def _cli_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in {"RAGFLOW_API_KEY", "DYNAMODB_ENDPOINT", "TABLE_NAME"}}
 
 
 def _field(output: str, name: str) -> str:
@@ -83,7 +90,7 @@ def test_errors_are_one_line_and_exit_1(tmp_path: Path, args: list[str], message
 
 def test_two_tenants_minted_with_the_cli_see_only_their_own_datasets(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    key_a = mint(state, "tenant-a")  # minted while no local API runs: straight into the state file
+    key_a = mint(state, "tenant-a")  # minted while no local API runs: straight into the state folder
     key_b = mint(state, "tenant-b")
     with running(state) as api:
         ids = {}
@@ -117,6 +124,29 @@ def test_two_tenants_minted_with_the_cli_see_only_their_own_datasets(tmp_path: P
 
     with running(state) as api:  # and the server saved what the CLI asked of it
         assert api.bearer("GET", "/api/v1/dataset", key_c).status == 200
+
+
+def test_parallel_cli_runs_without_a_local_api_take_turns(tmp_path: Path) -> None:
+    """Each run holds the state for its command; the others wait for it (they used to report the holder, another
+    CLI, as "a local API (pid N) [that] does not answer")."""
+    state = tmp_path / "state"
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tools.apikeys", "--state-dir", str(state), "create", "--tenant", f"t{n}", "-q"],
+            cwd=template.ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_cli_env(),
+        )
+        for n in range(4)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0] * 4, [err for _, err in outputs]
+    keys = [out.strip() for out, _ in outputs]
+    assert all(KEY.fullmatch(key) for key in keys)
+    with running(state) as api:  # every one of them was kept
+        assert [api.bearer("GET", "/api/v1/datasets", key).status for key in keys] == [200] * 4
 
 
 # ---- a deployed table: --table and --stack, on moto, in-process ----------------------------------------------

@@ -1,35 +1,49 @@
-"""The TOKEN authorizer's logic: an ``Authorization`` header in, an IAM policy for the whole API out."""
+"""The TOKEN authorizer's logic: an ``Authorization`` header in, an IAM policy for the whole API out.
+
+API Gateway caches the policy per ``Authorization`` value for the authorizer's TTL, not per route, so a policy
+must be right for every route the same header may call next: a read-write key is allowed the whole API, a
+read-only key every GET route and denied every other method. The context carries the key's scope and expiry
+to the route functions, which refuse a key whose expiry passed while its policy was cached (``http.app``): a key
+is never served past its expiry, whatever the TTL.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from .api_keys import ApiKey, authenticate
+from .api_keys import READ_ONLY, ApiKey, Refused, check
+
+_WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
-def whole_api_arn(method_arn: str) -> str:
-    """``arn:...:<api>/<stage>/*/*`` from the ARN of the method called.
-
-    API Gateway caches the policy per token, not per route: a policy naming only the first route called
-    would deny every other route for the cache's lifetime.
-    """
+def _stage_arn(method_arn: str) -> str:
+    """``arn:...:<api>/<stage>`` from the ARN of the method called."""
     prefix, _, path = method_arn.partition(":execute-api:")
     parts = path.split("/")
-    return f"{prefix}:execute-api:{parts[0]}/{parts[1] if len(parts) > 1 else '*'}/*/*"
+    return f"{prefix}:execute-api:{parts[0]}/{parts[1] if len(parts) > 1 else '*'}"
 
 
 def policy(key: ApiKey, method_arn: str) -> dict[str, Any]:
+    stage = _stage_arn(method_arn)
+    if key.scope == READ_ONLY:
+        statements = [
+            {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": f"{stage}/GET/*"},
+            {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": [f"{stage}/{m}/*" for m in _WRITE_METHODS]},
+        ]
+    else:
+        statements = [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": f"{stage}/*/*"}]
+    context: dict[str, Any] = {"tenant_id": key.tenant_id, "key_id": key.key_id, "scope": key.scope}
+    if key.expires_at is not None:
+        context["expires_at"] = key.expires_at
     return {
         "principalId": key.tenant_id,
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": whole_api_arn(method_arn)}],
-        },
-        "context": {"tenant_id": key.tenant_id, "key_id": key.key_id},
+        "policyDocument": {"Version": "2012-10-17", "Statement": statements},
+        "context": context,
     }
 
 
-def authorize(event: dict[str, Any]) -> dict[str, Any] | None:
-    """The Allow policy for a valid, active key; None for anything else (the caller denies)."""
-    key = authenticate(event.get("authorizationToken"))
-    return None if key is None else policy(key, str(event.get("methodArn", "")))
+def authorize(event: dict[str, Any]) -> dict[str, Any] | Refused:
+    """The policy for a valid, active, unexpired key; otherwise why it is refused (the caller denies)."""
+    found = check(event.get("authorizationToken"), time.time())
+    return found if isinstance(found, Refused) else policy(found, str(event.get("methodArn", "")))

@@ -12,13 +12,15 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from . import contention
+from . import contention, idempotency
 from .config import settings
 from .dataset import Dataset, Order
 from .errors import DomainError, PartiallyDeleted, StorageUnavailable
 from .ids import new_id
 from .observability import metrics
 from .storage import datasets as storage
+from .storage import listings
+from .storage.requests import RequestSeen
 
 MAX_PAGE = 1000
 """Most datasets one response carries; clients page with ``offset`` (or a page token)."""
@@ -31,8 +33,16 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def create(tenant_id: str, name: str, **fields: Any) -> Dataset:
-    """Create a dataset named ``name`` (already validated); ``DuplicateName`` if the tenant has the name.
+def create(
+    tenant_id: str,
+    name: str,
+    *,
+    render: Callable[[Dataset], dict[str, Any]],
+    request: idempotency.RequestKey | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Create a dataset named ``name`` (already validated) and answer with ``render`` of it; ``DuplicateName``
+    if the tenant has the name. With a ``request`` key, a request made before gets its first answer instead.
 
     ``fields`` are further ``Dataset`` attributes (``parser_config`` among them); the rest take their defaults.
     """
@@ -49,9 +59,15 @@ def create(tenant_id: str, name: str, **fields: Any) -> Dataset:
             "update_time": created,
         }
     )
-    storage.create_dataset(ds, settings().dataset_quota)
+    answer = render(ds)
+    record = idempotency.record(request, answer) if request is not None else None
+    try:
+        storage.create_dataset(ds, settings().dataset_quota, record)
+    except RequestSeen:
+        assert request is not None  # only a create with a key writes (and so meets) a record
+        return dict(idempotency.replay(request))
     metrics().add_metric(name="DatasetsCreated", unit=MetricUnit.Count, value=1)
-    return ds
+    return answer
 
 
 def get(tenant_id: str, dataset_id: str, *, missing: DomainError) -> Dataset:
@@ -112,7 +128,7 @@ def delete_all(tenant_id: str) -> int:
     """
     deadline = time.monotonic() + DELETE_ALL_SECONDS
     deleted = 0
-    for page in storage.dataset_refs(tenant_id):
+    for page in listings.dataset_refs(tenant_id):
         if time.monotonic() > deadline:
             raise PartiallyDeleted(deleted, None, [])
         deleted = _delete_refs(tenant_id, page, deleted_before=deleted, requested=None)
@@ -162,12 +178,12 @@ def page(
     limit: int,
     after: tuple[str, int] | None = None,
     with_total: bool = False,
-) -> storage.Listing:
+) -> listings.Listing:
     """``limit`` datasets (at most ``MAX_PAGE``) after skipping ``offset``: offset paging costs O(offset)."""
     limit = min(limit, MAX_PAGE)
     if limit <= 0:
         total = storage.dataset_count(tenant_id) if with_total else None
-        return storage.Listing([], total, more=False)
-    return storage.list_datasets(
+        return listings.Listing([], total, more=False)
+    return listings.list_datasets(
         tenant_id, orderby=orderby, descending=descending, skip=offset, limit=limit, after=after, with_total=with_total
     )

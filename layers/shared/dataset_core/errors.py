@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 AUTH_MESSAGE = "Authentication error: API key is invalid or missing."
+READ_ONLY_MESSAGE = "Forbidden: this API key is read-only; it may only call GET routes."
 
 
 class DomainError(Exception):
@@ -65,6 +66,10 @@ class QuotaExceeded(DomainError):
         super().__init__(f"Dataset quota reached: a tenant may hold at most {quota} datasets")
 
 
+class IdempotencyKeyReused(DomainError):
+    """An ``Idempotency-Key`` sent again with a different request: neither is done twice, nor mixed up."""
+
+
 class DatasetNotFound(DomainError):
     """Absent, or owned by another tenant: the two are indistinguishable by design."""
 
@@ -105,6 +110,11 @@ class RouteNotFound(DomainError):
 class Unauthorized(DomainError):
     def __init__(self) -> None:
         super().__init__(AUTH_MESSAGE)
+
+
+class KeyIsReadOnly(DomainError):
+    def __init__(self) -> None:
+        super().__init__(READ_ONLY_MESSAGE)
 
 
 class StorageUnavailable(DomainError):

@@ -13,6 +13,7 @@ handler imports together (``bench/REPORT.md``, cold-start components).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..config import settings
 from ..errors import BadRequest, DomainError, RouteNotFound
+from ..idempotency import HEADER as IDEMPOTENCY_HEADER
 from ..observability import logger, metrics, tracer
 from . import request
 from .responses import (
@@ -81,6 +83,8 @@ class Route:
     path_in_body: tuple[str, ...] = ()
     """Path parameters the body model validates too, set over any key of the body with their name (RAGFlow
     validates the update's dataset id with its body, so its problems are reported together)."""
+    idempotent: bool = False
+    """Takes an ``Idempotency-Key`` header, passed to the handler as ``idempotency_key``."""
 
     @property
     def path_parameters(self) -> list[str]:
@@ -120,7 +124,7 @@ class App:
             route = self._route(event)
             parameters = event.get("pathParameters") or {}
             arguments: dict[str, Any] = {name: parameters[name] for name in route.path_parameters}
-            arguments["tenant_id"] = request.tenant_id(event)
+            arguments["tenant_id"] = request.tenant_id(event, time.time())
             if route.body is not None:
                 payload = request.json_object(event) | {name: arguments[name] for name in route.path_in_body}
             else:
@@ -130,6 +134,8 @@ class App:
                 arguments["query"] = query
             if route.body is not None:
                 arguments["body"] = _validated(route.body, payload)
+            if route.idempotent:
+                arguments["idempotency_key"] = request.header(event, IDEMPOTENCY_HEADER)
             result = route.handler(**arguments)
             return success(result.data, route.message, result.extra)
         except DomainError as error:

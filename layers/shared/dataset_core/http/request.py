@@ -12,20 +12,32 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..api_keys import READ_ONLY
 from ..config import settings
-from ..errors import BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType
+from ..errors import BadRequest, KeyIsReadOnly, PayloadTooLarge, Unauthorized, UnsupportedMediaType
 
 MULTI_VALUED_QUERY = {"ids"}
 """Query parameters a client may repeat (``?ids=a&ids=b``); of any other, the first occurrence counts."""
 MALFORMED_JSON = "Malformed JSON syntax: Missing commas/brackets or invalid encoding"
 
 
-def tenant_id(event: Mapping[str, Any]) -> str:
-    """The tenant the authorizer put in the request context; never taken from the client's input."""
+def tenant_id(event: Mapping[str, Any], now: float) -> str:
+    """The tenant the authorizer put in the request context (never taken from the client's input), if the key
+    may make this request now.
+
+    API Gateway serves a cached policy for the authorizer's whole TTL, so the key's expiry and scope travel in
+    the context and are checked here on every request: an expired key is refused like an unknown one, and a
+    read-only key may only GET, whatever was cached (API Gateway denies the other methods first).
+    """
     authorizer = event.get("requestContext", {}).get("authorizer") or {}
     tenant = authorizer.get("tenant_id")
     if not tenant:
         raise Unauthorized
+    expires_at = authorizer.get("expires_at")
+    if expires_at not in (None, "") and now >= float(expires_at):
+        raise Unauthorized
+    if authorizer.get("scope") == READ_ONLY and event.get("httpMethod") != "GET":
+        raise KeyIsReadOnly
     return str(tenant)
 
 
@@ -68,8 +80,7 @@ def json_object(event: Mapping[str, Any]) -> dict[str, Any]:
     ``{}``, then an object, naming Python's type of anything else. Beyond RAGFlow: the size limit first, and
     invalid UTF-8 or lone surrogates are malformed JSON (RAGFlow answers code 100 with the exception)."""
     raw = raw_body(event)
-    headers = event.get("headers") or {}
-    content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), None)
+    content_type = header(event, "Content-Type")
     if content_type is None or content_type.split(";", maxsplit=1)[0].strip().lower() != "application/json":
         raise UnsupportedMediaType(str(content_type))
     try:
@@ -98,3 +109,9 @@ def _b64(encoded: str) -> bytes:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise BadRequest(MALFORMED_JSON) from None
+
+
+def header(event: Mapping[str, Any], name: str) -> str | None:
+    """A request header's value (header names are case-insensitive), or None."""
+    wanted = name.lower()
+    return next((str(v) for k, v in (event.get("headers") or {}).items() if k.lower() == wanted), None)

@@ -19,6 +19,7 @@ DATA_ERROR = 102
 OPERATING_ERROR = 103
 CONNECTION_ERROR = 105
 UNAUTHORIZED = 401
+FORBIDDEN = 403
 NOT_FOUND = 404
 
 
@@ -32,9 +33,9 @@ class Answer(NamedTuple):
     application: bool = True
     """An application error: HTTP 200 under ``ERROR_STATUSES=ragflow``, as RAGFlow answers every error of its
     own (api/utils/api_utils.py: get_error_data_result, get_error_argument_result). The others keep their status
-    in both conventions: authentication (RAGFlow's 401 too), an unknown route (its 404 too), a body over the
-    transport limit (API Gateway's 413 for its own limit), and an unavailable database (5xx, what retrying
-    clients and alarms watch)."""
+    in both conventions: authentication and a read-only key's refusal (RAGFlow's 401 too; API Gateway's 403 for
+    the read-only key), an unknown route (its 404 too), a body over the transport limit (API Gateway's 413 for
+    its own limit), and an unavailable database (5xx, what retrying clients and alarms watch)."""
 
 
 ERRORS: dict[type[errors.DomainError], Answer] = {
@@ -44,11 +45,13 @@ ERRORS: dict[type[errors.DomainError], Answer] = {
     errors.UnsupportedModel: Answer(400, DATA_ERROR),
     errors.ConflictingFilters: Answer(400, DATA_ERROR),
     errors.Unauthorized: Answer(401, UNAUTHORIZED, application=False),
+    errors.KeyIsReadOnly: Answer(403, FORBIDDEN, application=False),
     errors.DatasetNotFound: Answer(404, DATA_ERROR),
     errors.DatasetNotOwned: Answer(404, OPERATING_ERROR),
     errors.RouteNotFound: Answer(404, NOT_FOUND, application=False),
     errors.DuplicateName: Answer(409, DATA_ERROR),
     errors.QuotaExceeded: Answer(409, DATA_ERROR),
+    errors.IdempotencyKeyReused: Answer(422, ARGUMENT_ERROR),
     errors.PayloadTooLarge: Answer(413, ARGUMENT_ERROR, application=False),
     errors.ItemTooLarge: Answer(413, ARGUMENT_ERROR),
     errors.ResponseTooLarge: Answer(400, ARGUMENT_ERROR),
@@ -62,8 +65,9 @@ ProxyResponse = dict[str, Any]
 
 
 def status_and_code(error_class: type[errors.DomainError], mode: ErrorStatuses | None = None) -> tuple[int, int]:
-    """The HTTP status and code of an error, in the deployment's convention (``mode`` overrides it)."""
-    answer = next(ERRORS[cls] for cls in error_class.__mro__ if cls in ERRORS)
+    """The HTTP status and code of an error, in the deployment's convention (``mode`` overrides it), from the
+    nearest listed class's answer; a class nobody listed is a bug of ours: 500, still in the envelope."""
+    answer = next((ERRORS[cls] for cls in error_class.__mro__ if cls in ERRORS), Answer(500, EXCEPTION_ERROR, False))
     if answer.application and (mode or settings().error_statuses) == "ragflow":
         return 200, answer.code
     return answer.status, answer.code

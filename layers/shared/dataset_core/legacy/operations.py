@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import datasets, embedding, payload
+from .. import datasets, embedding, idempotency, payload
 from ..config import settings
 from ..dataset import Dataset
 from ..errors import BadRequest, DatasetNotFound, DatasetNotOwned, NothingToUpdate
@@ -35,9 +35,14 @@ def _missing_on_update() -> DatasetNotOwned:
     return DatasetNotOwned("Only the owner of knowledgebase is authorized for this operation!")
 
 
-def create(tenant_id: str, request: LegacyCreateRequest) -> LegacyCreated:
-    ds = datasets.create(tenant_id, legacy_name(request.requested_name), parser_config=DEFAULT_PARSER_CONFIG)
-    return LegacyCreated(dataset_name=ds.name, dataset_id=ds.id, id=ds.id)
+def create(tenant_id: str, request: LegacyCreateRequest, idempotency_key: str | None = None) -> dict[str, Any]:
+    return datasets.create(
+        tenant_id,
+        legacy_name(request.requested_name),
+        render=lambda ds: LegacyCreated(dataset_name=ds.name, dataset_id=ds.id, id=ds.id).model_dump(),
+        request=idempotency.request_key(tenant_id, idempotency_key, "POST /api/v1/dataset", request),
+        parser_config=DEFAULT_PARSER_CONFIG,
+    )
 
 
 def list_datasets(tenant_id: str, query: LegacyListQuery) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import contention, datasets, embedding, page_tokens, parser_config, payload
+from .. import contention, datasets, embedding, idempotency, page_tokens, parser_config, payload
 from ..config import settings
 from ..dataset import Dataset
 from ..errors import (
@@ -23,6 +23,7 @@ from ..errors import (
 from ..ids import normalize_id
 from ..names import free_name, split_name
 from ..storage import datasets as storage
+from ..storage import listings
 from .models import (
     CreateDatasetRequest,
     DeleteDatasetsRequest,
@@ -50,10 +51,11 @@ def _lacks_permission(tenant_id: str, what: str) -> DatasetNotFound:
 # ---- create -------------------------------------------------------------------------------------------------
 
 
-def create(tenant_id: str, request: CreateDatasetRequest) -> RestfulDataset:
+def create(tenant_id: str, request: CreateDatasetRequest, idempotency_key: str | None = None) -> dict[str, Any]:
     """Create (dataset_api_service.py: create_dataset): the name (stripped again, at most 128 UTF-8 bytes), a
     taken name renamed as RAGFlow's ``duplicate_name`` does (``kb`` -> ``kb(1)``), then the embedding model
     (omitted: the default, unverified; given: resolved against the set-up)."""
+    retry = idempotency.request_key(tenant_id, idempotency_key, "POST /api/v1/datasets", request)
     name = request.name.strip()  # Python's strip, which also takes \x1c-\x1f that the model's strip leaves
     if not name:
         raise InvalidName("dataset name can't be empty")
@@ -78,13 +80,17 @@ def create(tenant_id: str, request: CreateDatasetRequest) -> RestfulDataset:
     taken = None
     for _ in contention.attempts():
         try:
-            return RestfulDataset.of(datasets.create(tenant_id, name, **fields))
+            return datasets.create(tenant_id, name, render=_render, request=retry, **fields)
         except DuplicateName:
             if taken is None:  # one read of the names like it; later losses add the name just lost
                 taken = set(storage.names_with_prefix(tenant_id, split_name(name)[0]))
             taken.add(name.lower())
             name = free_name(name, taken)
     raise StorageUnavailable  # other creates kept taking each free name first for the whole budget
+
+
+def _render(ds: Dataset) -> dict[str, Any]:
+    return RestfulDataset.of(ds).model_dump(mode="json")
 
 
 # ---- read ---------------------------------------------------------------------------------------------------
@@ -174,7 +180,7 @@ def _filtered_page(tenant_id: str, query: ListDatasetsQuery) -> DatasetPage:
         matches: list[Any] = _ordered(pool.values(), tenant_id, query)
         page = matches[start : start + query.page_size]
     else:  # ext filters only: every dataset is read, a few bytes of each, and only the page whole
-        matches = _ordered(storage.dataset_summaries(tenant_id), tenant_id, query)
+        matches = _ordered(listings.dataset_summaries(tenant_id), tenant_id, query)
         page_ids = [summary.id for summary in matches[start : start + query.page_size]]
         found = storage.get_datasets(tenant_id, page_ids)
         page = [found[i] for i in page_ids if i in found]
@@ -190,7 +196,7 @@ def _ordered(candidates: Iterable[Any], tenant_id: str, query: ListDatasetsQuery
     return sorted(matches, key=lambda c: (getattr(c, query.orderby), c.id), reverse=query.desc)
 
 
-def _matches(candidate: Dataset | storage.DatasetSummary, tenant_id: str, query: ListDatasetsQuery) -> bool:
+def _matches(candidate: Dataset | listings.DatasetSummary, tenant_id: str, query: ListDatasetsQuery) -> bool:
     ext = _ext_filters(query)
     owners = ext.get("owner_ids")
     return (

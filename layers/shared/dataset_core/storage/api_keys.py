@@ -23,8 +23,19 @@ def _index_key(tenant_id: str, key_id: str) -> dict[str, str]:
     return {"pk": f"TENANT#{tenant_id}", "sk": INDEX_PREFIX + key_id}
 
 
-def put_api_key(*, digest: str, tenant_id: str, key_id: str, label: str, created_at: int) -> None:
-    record = {"tenant_id": tenant_id, "key_id": key_id, "label": label, "created_at": created_at, "status": "active"}
+def put_api_key(
+    *, digest: str, tenant_id: str, key_id: str, label: str, created_at: int, scope: str, expires_at: int | None
+) -> None:
+    record: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "key_id": key_id,
+        "label": label,
+        "created_at": created_at,
+        "status": "active",
+        "scope": scope,
+    }
+    if expires_at is not None:
+        record["expires_at"] = expires_at
     transact(
         [
             put({"pk": apikey_pk(digest), "sk": KEY_SK, **record}, "attribute_not_exists(pk)"),
@@ -77,7 +88,25 @@ def find_api_key(key_id: str) -> dict[str, Any] | None:
 
 
 def revoke_api_key(tenant_id: str, key_id: str, digest: str) -> None:
-    def revoked(key: dict[str, str]) -> Any:
-        return update(key, "SET #s = :revoked", "attribute_exists(pk)", {":revoked": "revoked"}, {"#s": "status"})
+    _update_both(tenant_id, key_id, digest, "SET #s = :revoked", values={":revoked": "revoked"}, names={"#s": "status"})
 
-    transact([revoked({"pk": apikey_pk(digest), "sk": KEY_SK}), revoked(_index_key(tenant_id, key_id))])
+
+def set_api_key_expiry(tenant_id: str, key_id: str, digest: str, expires_at: int | None) -> None:
+    if expires_at is None:
+        _update_both(tenant_id, key_id, digest, "REMOVE expires_at")
+    else:
+        _update_both(tenant_id, key_id, digest, "SET expires_at = :at", values={":at": expires_at})
+
+
+def _update_both(
+    tenant_id: str,
+    key_id: str,
+    digest: str,
+    expression: str,
+    *,
+    values: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+) -> None:
+    """The same change to the key's item and its index item, together."""
+    keys = [{"pk": apikey_pk(digest), "sk": KEY_SK}, _index_key(tenant_id, key_id)]
+    transact([update(key, expression, "attribute_exists(pk)", values, names) for key in keys])

@@ -5,8 +5,8 @@ UTF-8 bytes of every attribute name and value, with the overheads of numbers, li
 formats"). On a table with local secondary indexes the 400 KB holds the item *and* its entries in every LSI; a
 dataset's ``by_update_time`` entry projects all of it, so a dataset may take at most half. Numbers hold 38
 significant digits, with magnitudes from 1E-130 to 9.9999999999999999999999999999999999999E+125 (so no NaN
-or infinity), and maps and lists nest at most 32 levels deep ("Nested attribute depth"). moto enforces neither
-the number nor the depth rules, so these checks are what a test here relies on.
+or infinity), and maps and lists nest at most 32 levels deep ("Nested attribute depth"). Checked here, before
+the write, a request that breaks them is refused naming the field, rather than by DynamoDB's ValidationException.
 """
 
 from __future__ import annotations

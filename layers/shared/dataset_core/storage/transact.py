@@ -35,9 +35,9 @@ class ConditionFailedError(Exception):
 
 class Translate:
     """A block whose botocore errors become ours; ``reasons`` maps a cancelled transaction's item index to
-    the domain error its failed condition means."""
+    what its failed condition means (a domain error, or a signal such as a request seen before)."""
 
-    def __init__(self, reasons: Mapping[int, DomainError] | None = None) -> None:
+    def __init__(self, reasons: Mapping[int, Exception] | None = None) -> None:
         self.reasons = reasons or {}
 
     def __enter__(self) -> None:
@@ -70,9 +70,17 @@ class Translate:
             raise StorageUnavailable from exc
 
 
-def put(attrs: Mapping[str, Any], condition: str, values: Mapping[str, Any] | None = None) -> TransactWriteItemTypeDef:
+def put(
+    attrs: Mapping[str, Any],
+    condition: str,
+    values: Mapping[str, Any] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> TransactWriteItemTypeDef:
     """A transaction's conditional Put of ``attrs`` (plain values)."""
-    return cast("TransactWriteItemTypeDef", {"Put": _action(Item=item(attrs), condition=condition, values=values)})
+    action = _action(Item=item(attrs), condition=condition, values=values)
+    if names:
+        action["ExpressionAttributeNames"] = dict(names)
+    return cast("TransactWriteItemTypeDef", {"Put": action})
 
 
 def delete(key: Mapping[str, Any], condition: str, values: Mapping[str, Any] | None = None) -> TransactWriteItemTypeDef:
@@ -101,7 +109,7 @@ def _action(*, condition: str, values: Mapping[str, Any] | None, **fields: Any) 
     return action
 
 
-def transact(items: list[TransactWriteItemTypeDef], reasons: Mapping[int, DomainError] | None = None) -> None:
+def transact(items: list[TransactWriteItemTypeDef], reasons: Mapping[int, Exception] | None = None) -> None:
     """One ``TransactWriteItems``, retried while DynamoDB cancels it *only* because another transaction touched
     one of its items at that moment (``TransactionConflict``: every create of a tenant touches its counter),
     within ``contention``'s budget. The SDK's retry modes do not retry cancelled transactions."""
