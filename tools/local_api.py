@@ -47,7 +47,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from dataset_core import api_keys
+from dataset_core import api_keys, config
 from dataset_core.storage.transact import ConditionFailedError
 from tools import apikeys, local_docs, local_state, template
 from tools.embedded_dynamodb import durable_before_exit
@@ -448,6 +448,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _set_environment(table: str, state: local_state.StateDir) -> None:
+    """The functions' environment, set before any handler is imported, then read as a function's INIT reads it:
+    an inconsistent configuration never serves."""
+    for name, value in lambda_environment(function_ids(), table, state).items():
+        if name == "TABLE_NAME" or name not in os.environ:  # the shell's settings win: DATASET_QUOTA=3 make run
+            os.environ[name] = value
+    try:
+        config.settings()
+    except config.ConfigurationError as error:
+        raise SystemExit(f"configuration refused: {error}") from None
+
+
 def register_dev_key(args: argparse.Namespace, output: Output) -> str | None:
     """The key to print: ``$RAGFLOW_API_KEY`` or the stable dev key, registered for the dev tenant if new.
 
@@ -532,9 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     output = Output(quiet=args.quiet)
     state = local_state.StateDir(args.state_dir.resolve())
     table = args.table if args.dynamodb_endpoint else local_state.LOCAL_TABLE
-    for name, value in lambda_environment(function_ids(), table, state).items():  # before any handler import
-        if name == "TABLE_NAME" or name not in os.environ:  # the shell's settings win: DATASET_QUOTA=3 make run
-            os.environ[name] = value
+    _set_environment(table, state)
     store = _open_storage(args, state, table)
     key = register_dev_key(args, output)
     try:

@@ -110,6 +110,10 @@ def _resolve(value: Any, table_name: str) -> str | None:
             return str(template.parameter_default(ref))
         if template.resources().get(ref, {}).get("Type") == "AWS::DynamoDB::Table":
             return table_name
+    if isinstance(value, dict) and set(value) == {"Fn::Join"}:  # a list parameter joined: EMBEDDING_MODELS
+        separator, parts = value["Fn::Join"]
+        joined = _resolve(parts, table_name)
+        return None if joined is None else separator.join(joined.split(","))
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return str(value)
     return None

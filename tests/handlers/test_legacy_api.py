@@ -96,9 +96,9 @@ def test_longest_allowed_name_is_stored_and_locked() -> None:
     ("body", "field"),
     [
         ({}, "dataset_name is required"),
-        ({"dataset_name": "kb", "extra": 1}, "Field: extra - Message: Extra inputs are not permitted"),
-        ({"dataset_name": 5}, "Field: dataset_name - Message: Input should be a valid string"),
-        ({"dataset_name": ["kb"]}, "Field: dataset_name - Message: Input should be a valid string"),
+        ({"dataset_name": "kb", "extra": 1}, "Field: <extra> - Message: <Extra inputs are not permitted>"),
+        ({"dataset_name": 5}, "Field: <dataset_name> - Message: <Input should be a valid string>"),
+        ({"dataset_name": ["kb"]}, "Field: <dataset_name> - Message: <Input should be a valid string>"),
         ({"dataset_name": None}, "dataset_name is required"),
         ({"dataset_name": "a", "name": "b"}, "dataset_name and name differ"),
     ],
@@ -162,7 +162,7 @@ def test_list_returns_legacy_objects_with_exactly_the_21_documented_keys_and_def
         "created_by": TENANT_A,
         "description": None,
         "doc_num": 0,
-        "embd_id": "BAAI/bge-large-zh-v1.5",
+        "embd_id": "BAAI/bge-small-en-v1.5@Builtin",  # DEFAULT_EMBEDDING_MODEL's default
         "id": dataset_id,
         "language": "English",
         "name": "kb1",
@@ -179,6 +179,22 @@ def test_list_returns_legacy_objects_with_exactly_the_21_documented_keys_and_def
     }
     assert re.fullmatch(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT", ds["create_date"])
     assert ds["create_time"] > 1_700_000_000_000  # epoch milliseconds
+
+
+def test_a_legacy_dataset_gets_the_default_embedding_model_that_both_apis_take_back() -> None:
+    """One setting, DEFAULT_EMBEDDING_MODEL, gives both generations' new datasets their model (the legacy reference
+    shows ``BAAI/bge-large-zh-v1.5``, its server's configuration of the time). Being one of EMBEDDING_MODELS, in
+    the ``<model_name>@<provider>`` form, it is taken back by either API's update."""
+    dataset_id = create("kb1").body["data"]["id"]
+    model = list_legacy().body["data"][0]["embd_id"]
+    assert model == "BAAI/bge-small-en-v1.5@Builtin"
+    legacy_put = invoke(
+        "update_dataset", route_event("update_dataset", body={"embedding_model_id": model}, dataset_id=dataset_id)
+    )
+    assert (legacy_put.status, legacy_put.body["data"]["embd_id"]) == (200, model)
+    body = {"embedding_model": model}
+    put = invoke("update_dataset", route_event("update_datasets_current", body=body, dataset_id=dataset_id))
+    assert (put.status, put.body["data"]["embedding_model"]) == (200, model)
 
 
 def test_list_is_newest_first_by_default_and_oldest_first_when_desc_is_false() -> None:
@@ -262,7 +278,7 @@ def test_a_deep_offset_reads_the_skipped_datasets_keys_only_and_the_page_whole(t
 def test_bad_list_query_values_answer_400_101_naming_the_field(query: dict[str, str], field: str) -> None:
     reply = list_legacy(**query)
     assert (reply.status, reply.body["code"]) == (400, 101)
-    assert reply.body["message"].startswith(f"Field: {field} - ")
+    assert reply.body["message"].startswith(f"Field: <{field}> - ")
 
 
 def test_a_new_tenant_lists_nothing() -> None:

@@ -245,6 +245,20 @@ def test_api_access_logs_never_record_the_authorization_header() -> None:
     assert "header" not in log_format.lower()
 
 
+def test_a_default_embedding_model_outside_the_configured_ones_fails_the_deploy() -> None:
+    """The functions refuse it when they start (dataset_core/config.py); the template's Rules refuse the deploy
+    itself, before any function exists, naming the parameters."""
+    parameters = template.load()["Parameters"]
+    assert parameters["EmbeddingModels"]["Type"] == "CommaDelimitedList"
+    (rule,) = template.load()["Rules"].values()
+    (assertion,) = rule["Assertions"]
+    assert assertion["Assert"] == {"Fn::Contains": [{"Ref": "EmbeddingModels"}, {"Ref": "DefaultEmbeddingModel"}]}
+    assert "DefaultEmbeddingModel" in assertion["AssertDescription"]
+    assert "EmbeddingModels" in assertion["AssertDescription"]
+    configured = parameters["EmbeddingModels"]["Default"].split(",")
+    assert parameters["DefaultEmbeddingModel"]["Default"] in configured
+
+
 def test_no_secret_is_readable_from_a_functions_configuration() -> None:
     """The page-token key's ARN is configured, its value is read at run time by the one function that signs
     tokens: whoever may read function configurations (``lambda:GetFunctionConfiguration``) cannot forge one."""

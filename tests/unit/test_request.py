@@ -67,9 +67,12 @@ def unsupported(content_type: str) -> str:
     return f"Unsupported content type: Expected application/json, got {content_type}"
 
 
-# ---- body(): what is refused, and why --------------------------------------------------------------------
+# ---- json_object(): what is refused, and why --------------------------------------------------------------
+# RAGFlow v0.27.0's checks, in its order (api/utils/validation_utils.py: validate_and_parse_json_request), after
+# our size limit: the content type, the JSON, a falsy value as {}, an object.
 
 MALFORMED = {
+    "empty": "",
     "unclosed-object": "{",
     "unclosed-string": '{"dataset_name": "x',
     "not-json": "definitely not json",
@@ -83,33 +86,31 @@ MALFORMED = {
     "lone-surrogate-escape": '{"name": "\\ud800"}',
     "lone-low-surrogate-escape": '{"name": "x", "description": "\\udfff"}',
     "whitespace-only": " \t\r\n ",
-    "nan-literal": "NaN",
-    "nan-in-object": '{"name": "x", "pagerank": NaN}',
-    "infinity-in-object": '{"name": "x", "pagerank": -Infinity}',
     "nested-arrays-10000": nested(10_000, "array"),
     "nested-objects-10000": nested(10_000, "object"),
     "nested-arrays-100000": nested(100_000, "array"),
 }
-"""Not JSON, JSON Python's parser would take but JSON forbids (NaN, Infinity, lone surrogates), or nesting deep
-enough to exhaust a recursive parser."""
+"""Not JSON (an empty body neither), lone surrogates no UTF-8 answer could carry, or nesting deep enough to
+exhaust a recursive parser."""
 NOT_OBJECTS = {
-    "array": ("[]", "array"),
-    "array-of-numbers": ("[1, 2]", "array"),
-    "array-of-object": ('[{"name": "x"}]', "array"),
-    "number": ("1", "number"),
-    "negative-zero": ("-0", "number"),
-    "huge-exponent": ("1e999", "number"),
-    "string": ('"kb1"', "string"),
-    "null": ("null", "null"),
-    "true": ("true", "boolean"),
+    "array-of-numbers": ("[1, 2]", "list"),
+    "array-of-object": ('[{"name": "x"}]', "list"),
+    "number": ("1", "int"),
+    "float": ("1.5", "float"),
+    "huge-exponent": ("1e999", "float"),
+    "nan-literal": ("NaN", "float"),
+    "minus-infinity": ("-Infinity", "float"),
+    "string": ('"kb1"', "str"),
+    "true": ("true", "bool"),
 }
+"""Python's type names: RAGFlow parses with Python's ``json``, which also takes NaN and Infinity."""
 BAD_BASE64 = {
     "not-base64": ("!!!not base64!!!", MALFORMED_JSON),
     "only-padding": ("====", MALFORMED_JSON),
     "missing-padding": (b64(b'{"name": "x"}').rstrip("="), MALFORMED_JSON),
     "not-utf8": (b64(b"\xff\xfe\xfd{"), MALFORMED_JSON),
     "not-utf8-in-a-string": (b64(b'{"dataset_name": "\xff"}'), MALFORMED_JSON),
-    "base64-of-array": (b64(b"[]"), expected_object("array")),
+    "base64-of-array": (b64(b"[1]"), expected_object("list")),
     "base64-of-deep-nesting": (b64(nested(10_000, "array").encode()), MALFORMED_JSON),
 }
 WRONG_CONTENT_TYPES = {
@@ -120,6 +121,7 @@ WRONG_CONTENT_TYPES = {
     "json-suffix-lookalike": "application/jsonx",
     "json-patch": "application/json-patch+json",
     "two-types": "application/json, text/plain",
+    "empty": "",
 }
 
 
@@ -131,6 +133,7 @@ def _oversized(size: int) -> str:
 
 REFUSED: list[Any] = [
     *[pytest.param(event(raw), BadRequest, MALFORMED_JSON, id=label) for label, raw in MALFORMED.items()],
+    pytest.param(event(None, method="PUT"), BadRequest, MALFORMED_JSON, id="json-without-a-body"),
     *[
         pytest.param(event(raw), BadRequest, expected_object(got), id=f"not-an-object-{label}")
         for label, (raw, got) in NOT_OBJECTS.items()
@@ -157,48 +160,18 @@ REFUSED: list[Any] = [
         pytest.param(event('{"name": "valid"}', headers={"Content-Type": ct}), MediaType, unsupported(ct), id=label)
         for label, ct in WRONG_CONTENT_TYPES.items()
     ],
+    pytest.param(event('{"name": "valid"}', headers=None), MediaType, unsupported("None"), id="headers-null"),
+    pytest.param(event("{}", headers={}), MediaType, unsupported("None"), id="no-header"),
     pytest.param(
-        event('{"name": "valid"}', headers={"Content-Type": ""}), MediaType, unsupported("nothing"), id="empty"
+        event("{}", headers={"Authorization": "Bearer x"}), MediaType, unsupported("None"), id="no-content-type"
     ),
-    pytest.param(event('{"name": "valid"}', headers=None), MediaType, unsupported("nothing"), id="headers-null"),
-    pytest.param(event("{}", headers={}), MediaType, unsupported("nothing"), id="no-header"),
+    pytest.param(event("", method="PUT", headers=None), MediaType, unsupported("None"), id="content-type-first"),
+    pytest.param(event(None, method="DELETE", headers=None), MediaType, unsupported("None"), id="delete-bare"),
     pytest.param(
-        event("{}", headers={"Authorization": "Bearer x"}), MediaType, unsupported("nothing"), id="no-content-type"
-    ),
-    pytest.param(event("", method="PUT", headers=None), MediaType, unsupported("nothing"), id="put-without-a-body"),
-    pytest.param(event(None, method="POST", headers=None), MediaType, unsupported("nothing"), id="post-body-null"),
-    pytest.param(
-        event('{"ids": []}', method="DELETE", headers={"Content-Type": "text/plain"}),
+        event(None, method="DELETE", headers={"Content-Type": "text/xml"}),
         MediaType,
-        unsupported("text/plain"),
-        id="delete-with-a-body",
-    ),
-    pytest.param(
-        event(query={"offset": ["0", "1"]}),
-        BadRequest,
-        "Field: offset - Message: Given more than once - Value: ['0', '1']",
-        id="repeated-query-parameter",
-    ),
-    pytest.param(
-        event(query={"page": ["1", "2", "3", "4", "5", "6"]}),
-        BadRequest,
-        "Field: page - Message: Given more than once - Value: ['1', '2', '3', '4']",
-        id="repeated-query-parameter-shows-four-values",
-    ),
-    pytest.param(
-        event(query={"name\ud800": ["x"]}),
-        BadRequest,
-        "Invalid query parameter encoding: b'name?'",
-        id="lone-surrogate-in-a-query-name",
-    ),
-    pytest.param(
-        event(query={"name": ["x\udfff"]}),
-        BadRequest,
-        "Invalid query parameter encoding: b'name'",
-        id="lone-surrogate-in-a-query-value",
-    ),
-    pytest.param(
-        event(path={"dataset_id": "\ud800" * 32}), BadRequest, "Invalid path encoding", id="lone-surrogate-in-the-path"
+        unsupported("text/xml"),
+        id="delete-without-a-body",
     ),
 ]
 
@@ -207,15 +180,15 @@ REFUSED: list[Any] = [
 def test_a_body_that_must_not_reach_a_model_is_refused_naming_the_problem(
     given: dict[str, Any], error: type[DomainError], message: str
 ) -> None:
-    """Broken, non-object, undecodable, oversized (checked before parsing, on the decoded bytes) or undeclared
-    bodies, and repeated or unencodable query and path values: each a domain error with the client's words."""
+    """Oversized (checked before parsing, on the decoded bytes), undeclared, broken, undecodable or non-object
+    bodies: each a domain error in RAGFlow's words."""
     with pytest.raises(error) as raised:
-        request.body(given)
+        request.json_object(given)
     assert type(raised.value) is error
     assert raised.value.message == message
 
 
-# ---- body(): what gets through, and as what -----------------------------------------------------------------
+# ---- json_object(): what gets through, and as what -----------------------------------------------------------
 
 
 def _exactly(size: int) -> str:
@@ -224,12 +197,15 @@ def _exactly(size: int) -> str:
     return raw
 
 
+FALSY = {"array": "[]", "null": "null", "false": "false", "zero": "0", "negative-zero": "-0", "zero-point": "0.0",
+         "empty-string": '""', "empty-object": "{}"}  # fmt: skip
 ACCEPTED: list[Any] = [
     pytest.param(event('{"name": "kb"}'), {"name": "kb"}, id="object"),
     pytest.param(event('{"name": "x1", "name": "x2"}'), {"name": "x2"}, id="duplicate-keys-last-wins"),
     pytest.param(event(b64(b'{"dataset_name": "b64"}'), base64_encoded=True), {"dataset_name": "b64"}, id="base64"),
     pytest.param(event(_exactly(MIB)), {"name": "a" * (MIB - 12)}, id="exactly-1MiB"),
     pytest.param(event('{"name": "\\u00e9"}'), {"name": "\u00e9"}, id="unicode-escape"),
+    *[pytest.param(event(raw), {}, id=f"falsy-{label}") for label, raw in FALSY.items()],
     *[
         pytest.param(event("{}", headers={"Content-Type": ct}), {}, id=f"content-type-{ct}")
         for ct in (
@@ -243,27 +219,48 @@ ACCEPTED: list[Any] = [
     pytest.param(
         event("{}", headers={"content-type": "application/json; charset=utf-8"}), {}, id="header-name-in-lower-case"
     ),
-    pytest.param(event("", method="POST"), None, id="post-empty-body"),
-    pytest.param(event(None, method="PUT"), None, id="put-body-null"),
-    pytest.param(event(None, method="DELETE", headers=None), None, id="delete-without-a-body-or-headers"),
-    pytest.param(event(None, method="GET", headers=None), None, id="get-without-a-body-or-headers"),
-    pytest.param(event(query={"ids": ["a", "b"]}), {}, id="ids-may-repeat"),
 ]
 
 
 @pytest.mark.parametrize(("given", "expected"), ACCEPTED)
-def test_a_json_object_declared_as_json_is_returned_and_no_body_is_none(
-    given: dict[str, Any], expected: dict[str, Any] | None
+def test_a_json_object_declared_as_json_is_returned_and_a_falsy_value_counts_as_an_empty_object(
+    given: dict[str, Any], expected: dict[str, Any]
 ) -> None:
-    """Media types are case-insensitive and may carry parameters; the body limit is inclusive."""
-    assert request.body(given) == expected
+    """Media types are case-insensitive and may carry parameters; the body limit is inclusive; ``null``,
+    ``false``, ``0``, ``""`` and ``[]`` are ``{}``."""
+    assert request.json_object(given) == expected
+
+
+def test_numbers_json_forbids_are_parsed_as_python_does_for_the_models_and_storage_to_refuse() -> None:
+    payload = request.json_object(event('{"name": "x", "pagerank": NaN, "v": -Infinity}'))
+    assert str(payload) == "{'name': 'x', 'pagerank': nan, 'v': -inf}"
 
 
 def test_a_deeply_nested_but_parsable_value_in_an_object_is_returned_for_the_model_to_refuse() -> None:
     """500 levels are valid JSON: the precheck lets them through; the routes' models refuse the unknown key."""
-    payload = request.body(event('{"nested": ' + nested(500, "array") + "}"))
-    assert payload is not None
+    payload = request.json_object(event('{"nested": ' + nested(500, "array") + "}"))
     assert list(payload) == ["nested"]
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (event(query={"name\ud800": ["x"]}), "Invalid query parameter encoding: b'name?'"),
+        (event(query={"name": ["x\udfff"]}), "Invalid query parameter encoding: b'name'"),
+        (event(path={"dataset_id": "\ud800" * 32}), "Invalid path encoding"),
+    ],
+    ids=["lone-surrogate-in-a-query-name", "lone-surrogate-in-a-query-value", "lone-surrogate-in-the-path"],
+)
+def test_query_and_path_values_must_be_utf8(given: dict[str, Any], message: str) -> None:
+    with pytest.raises(BadRequest) as raised:
+        request.check_encoding(given)
+    assert raised.value.message == message
+
+
+def test_a_bodyless_routes_body_is_unread_but_held_to_the_size_limit() -> None:
+    assert request.raw_body(event(None, method="GET", headers=None)) == b""
+    with pytest.raises(PayloadTooLarge):
+        request.raw_body(event(_oversized(MIB + 1), method="GET"))
 
 
 # ---- query() ------------------------------------------------------------------------------------------------
@@ -273,15 +270,18 @@ QUERIES = {
     "single-valued-only": ({"page": "2"}, None, {"page": "2"}),
     "ids-single-valued-only": ({"ids": "a,b"}, None, {"ids": ["a,b"]}),
     "multi-valued-wins": ({"ids": "b"}, {"ids": ["a", "b"]}, {"ids": ["a", "b"]}),
-    "last-of-a-repeat": ({"page": "2"}, {"page": ["1", "2"]}, {"page": "2"}),
+    "first-of-a-repeat": ({"page": "2"}, {"page": ["1", "2"]}, {"page": "1"}),
+    "ids-all-of-a-repeat": ({"ids": "b"}, {"ids": ["a", "b", "a"]}, {"ids": ["a", "b", "a"]}),
     "several": ({"page": "1", "desc": "false"}, {"page": ["1"], "desc": ["false"]}, {"page": "1", "desc": "false"}),
 }
 
 
 @pytest.mark.parametrize(("single", "multi", "expected"), list(QUERIES.values()), ids=list(QUERIES))
-def test_query_keeps_ids_as_a_list_and_every_other_parameter_as_its_value(
+def test_query_keeps_ids_as_a_list_and_the_first_of_every_other_parameter(
     single: dict[str, str] | None, multi: dict[str, list[str]] | None, expected: dict[str, Any]
 ) -> None:
+    """As RAGFlow reads a query (api/utils/validation_utils.py: validate_and_parse_request_args); API Gateway's
+    ``queryStringParameters`` holds the last of a repeat, its ``multiValueQueryStringParameters`` all of them."""
     given = {"queryStringParameters": single, "multiValueQueryStringParameters": multi}
     assert request.query(given) == expected
 

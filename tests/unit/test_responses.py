@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import inspect
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
-from dataset_core import errors
-from dataset_core.http import responses
+from dataset_core import config, errors
+from dataset_core.http import App, Success, responses
+from dataset_core.http.responses import ERRORS as TABLE
 
 
 def envelope(code: int, message: str, data: Any = None, **extra: Any) -> dict[str, Any]:
@@ -21,7 +23,14 @@ ERRORS: list[Any] = [
     pytest.param(errors.BadRequest("bad"), 400, envelope(101, "bad"), id="BadRequest"),
     pytest.param(errors.InvalidName("Empty dataset name"), 400, envelope(102, "Empty dataset name"), id="InvalidName"),
     pytest.param(errors.NothingToUpdate("nothing"), 400, envelope(102, "nothing"), id="NothingToUpdate"),
-    pytest.param(errors.UnsupportedModel("Unsupported model: m@p"), 400, envelope(102, "Unsupported model: m@p"), id="UnsupportedModel"),
+    pytest.param(
+        errors.UnsupportedModel("Provider p not found for model m@p."), 400,
+        envelope(102, "Provider p not found for model m@p."), id="UnsupportedModel",
+    ),
+    pytest.param(
+        errors.ConflictingFilters("Should not provide both 'id':a and 'ids'['b']"), 400,
+        envelope(102, "Should not provide both 'id':a and 'ids'['b']"), id="ConflictingFilters",
+    ),
     pytest.param(errors.Unauthorized(), 401, envelope(401, errors.AUTH_MESSAGE), id="Unauthorized"),
     pytest.param(errors.KeyIsReadOnly(), 403, envelope(403, errors.READ_ONLY_MESSAGE), id="KeyIsReadOnly"),
     pytest.param(errors.DatasetNotFound("Can't find this dataset!"), 404, envelope(102, "Can't find this dataset!"), id="DatasetNotFound"),
@@ -113,30 +122,40 @@ def test_every_domain_error_the_layer_defines_has_a_status() -> None:
 
 PROBLEMS = {
     "none": ([], "Invalid request"),
-    "one": ([{"loc": ("name",), "msg": "Field required", "input": None}], "Field: name - Message: Field required - Value: None"),
+    "one": ([{"loc": ("name",), "msg": "Field required", "input": {}}], "Field: <name> - Message: <Field required> - Value: <{}>"),
     "nested-location": (
-        [{"loc": ("parser_config", "pages", 0), "msg": "List should have at most 2 items", "input": [1, 2, 3]}],
-        "Field: parser_config.pages.0 - Message: List should have at most 2 items - Value: [1, 2, 3]",
+        [{"loc": ("parser_config", "pages", 0, 1), "msg": "Input should be a valid integer", "input": "2"}],
+        "Field: <parser_config.pages.0.1> - Message: <Input should be a valid integer> - Value: <2>",
     ),
-    "no-location-no-message": ([{}], "Field: body - Message: Invalid value - Value: None"),
-    "long-value-cut-at-128": (
-        [{"loc": ("name",), "msg": "m", "input": "n" * 500}], f"Field: name - Message: m - Value: {'n' * 128}"
+    "model-level-has-no-location": ([{"loc": (), "msg": "m", "input": {"a": 1}}], "Field: <> - Message: <m> - Value: <{'a': 1}>"),
+    "no-location-no-message": ([{}], "Field: <> - Message: <Invalid value> - Value: <None>"),
+    "python-str-of-the-value": (
+        [{"loc": ("x",), "msg": "m", "input": v} for v in (True, None, 3.0, ["x"])],
+        "\n".join(f"Field: <x> - Message: <m> - Value: <{v}>" for v in ("True", "None", "3.0", "['x']")),
     ),
+    "value-of-128-is-whole": ([{"loc": ("name",), "msg": "m", "input": "n" * 128}], f"Field: <name> - Message: <m> - Value: <{'n' * 128}>"),
+    "longer-value-cut-to-125-and-dots": (
+        [{"loc": ("name",), "msg": "m", "input": "n" * 129}], f"Field: <name> - Message: <m> - Value: <{'n' * 125}...>"
+    ),
+    "value-not-stripped": ([{"loc": ("name",), "msg": "m", "input": " "}], "Field: <name> - Message: <m> - Value: < >"),
     "one-line-each": (
         [{"loc": ("name",), "msg": "a", "input": 1}, {"loc": ("permission",), "msg": "b", "input": "x"}],
-        "Field: name - Message: a - Value: 1\nField: permission - Message: b - Value: x",
+        "Field: <name> - Message: <a> - Value: <1>\nField: <permission> - Message: <b> - Value: <x>",
     ),
     "long-location-cut-at-128": (
-        [{"loc": ("l" * 500,), "msg": "m", "input": 1}], f"Field: {'l' * 128} - Message: m - Value: 1"
+        [{"loc": ("l" * 500,), "msg": "m", "input": 1}], f"Field: <{'l' * 128}> - Message: <m> - Value: <1>"
     ),
     "long-message-cut-at-256": (
-        [{"loc": ("name",), "msg": "m" * 500, "input": 1}], f"Field: name - Message: {'m' * 256} - Value: 1"
+        [{"loc": ("name",), "msg": "m" * 500, "input": 1}], f"Field: <name> - Message: <{'m' * 256}> - Value: <1>"
     ),
     "ten-problems-named-the-rest-counted": (
         [{"loc": (f"f{i}",), "msg": "m", "input": i} for i in range(12)],
-        "\n".join(f"Field: f{i} - Message: m - Value: {i}" for i in range(10)) + "\n... and 2 more problems",
+        "\n".join(f"Field: <f{i}> - Message: <m> - Value: <{i}>" for i in range(10)) + "\n... and 2 more problems",
     ),
 }  # fmt: skip
+"""RAGFlow v0.27.0's line (api/utils/validation_utils.py: format_validation_error_message): the value as Python's
+``str()``, cut to 125 characters and ``...`` past 128. Beyond RAGFlow: at most ten lines, bounded locations and
+messages, so that an error body stays small."""
 
 
 @pytest.mark.parametrize(("problems", "expected"), list(PROBLEMS.values()), ids=list(PROBLEMS))
@@ -198,3 +217,55 @@ def test_a_domain_error_nobody_mapped_is_a_500_in_the_envelope_not_an_escape() -
 
     assert responses.status_and_code(Unmapped) == (500, 100)
     assert responses.status_and_code(errors.DomainError) == (500, 100)
+
+
+# ---- ERROR_STATUSES: every row of the table in both conventions -------------------------------------------------
+# ``http`` (the default) answers with the row's status; ``ragflow`` answers an application error with HTTP 200
+# and the same code, as RAGFlow v0.27 does (api/utils/api_utils.py: get_error_data_result,
+# get_error_argument_result).
+
+KEEP_THEIR_STATUS = {
+    errors.Unauthorized, errors.KeyIsReadOnly, errors.RouteNotFound, errors.PayloadTooLarge, errors.StorageUnavailable,
+}  # fmt: skip
+
+
+@pytest.fixture(params=["http", "ragflow"])
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("ERROR_STATUSES", request.param)
+    config.settings.cache_clear()
+    yield request.param
+    monkeypatch.delenv("ERROR_STATUSES")
+    config.settings.cache_clear()
+
+
+def answer_to(error_class: type[errors.DomainError]) -> dict[str, Any]:
+    """What a route that raises ``error_class`` answers."""
+    error = error_class.__new__(error_class)
+    errors.DomainError.__init__(error, "refused")
+    app = App()
+
+    @app.get("/api/v1/anything", summary="raises")
+    def handler(tenant_id: str) -> Success:
+        raise error
+
+    event = {"httpMethod": "GET", "resource": "/api/v1/anything", "requestContext": {"authorizer": {"tenant_id": "t"}}}
+    return app.resolve(event)
+
+
+@pytest.mark.parametrize("error_class", list(TABLE), ids=[cls.__name__ for cls in TABLE])
+def test_every_error_answers_its_code_with_the_status_of_the_deployments_convention(
+    error_class: type[errors.DomainError], mode: str
+) -> None:
+    answer = TABLE[error_class]
+    response = answer_to(error_class)
+    expected_status = answer.status if mode == "http" or not answer.application else 200
+    assert response["statusCode"] == expected_status
+    assert json.loads(response["body"]) == {"code": answer.code, "message": "refused", "data": None}
+
+
+def test_only_authentication_unknown_routes_the_body_limit_and_the_database_keep_their_status() -> None:
+    """Authentication (401, and 403 for a read-only key's write, which API Gateway itself denies first), unknown
+    routes (404), a body over the transport limit (413) and 5xx keep their status; the rest are application
+    errors."""
+    assert {cls for cls, answer in TABLE.items() if not answer.application} == KEEP_THEIR_STATUS
+    assert all(TABLE[cls].status in {401, 403, 404, 413, 503} for cls in KEEP_THEIR_STATUS)

@@ -77,14 +77,22 @@ def get(tenant_id: str, dataset_id: str, *, missing: DomainError) -> Dataset:
     return ds
 
 
-def update(tenant_id: str, dataset_id: str, change: Callable[[Dataset], Dataset], *, missing: DomainError) -> Dataset:
-    """Apply ``change`` to the stored dataset and write it back, conditional on its version.
+def update(
+    tenant_id: str,
+    dataset_id: str,
+    change: Callable[[Dataset], Dataset],
+    *,
+    missing: DomainError,
+    read: Dataset | None = None,
+) -> Dataset:
+    """Apply ``change`` to the stored dataset (``read``, if the caller has just read it) and write it back,
+    conditional on its version.
 
     If another request wrote the dataset in between, read it again and re-apply: no update is lost, and a
     rename moves the name lock in the same transaction (or fails with ``DuplicateName``, changing nothing).
     """
-    for _ in contention.attempts():
-        current = get(tenant_id, dataset_id, missing=missing)
+    for attempt in contention.attempts():
+        current = read if read is not None and attempt == 0 else get(tenant_id, dataset_id, missing=missing)
         proposed = change(current.model_copy(deep=True))
         updated = proposed.model_copy(update={"version": current.version + 1, "update_time": now_ms()})
         if storage.update_dataset(current, updated):

@@ -14,7 +14,7 @@ from ..dataset import Dataset
 from ..errors import DuplicateName, QuotaExceeded, StorageUnavailable
 from .client import client, table
 from .codec import item, plain
-from .limits import check_fits, check_numbers
+from .limits import check_fits, check_storable
 from .requests import RequestRecord, RequestSeen, put_request
 from .transact import ConditionFailedError, Translate, delete, put, transact, update
 
@@ -67,7 +67,7 @@ def _storable(ds: Dataset) -> dict[str, Any]:
     """The dataset's item, checked against DynamoDB's rules: the item and its ``by_update_time`` entry
     (all attributes projected) share one 400 KB, and every number must be storable."""
     attrs = dataset_attrs(ds)
-    check_numbers(attrs)
+    check_storable(attrs)
     check_fits(attrs, copies=2)
     return attrs
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ..dataset import Dataset, Order
 from .client import client, table
@@ -153,11 +153,36 @@ def _list_query(
 def dataset_refs(tenant_id: str) -> Iterator[list[DatasetRef]]:
     """The tenant's datasets, oldest first, a page of references at a time: every dataset, in bounded memory,
     reading a few bytes of each."""
+    for page in _projected(tenant_id, "sk, #name, version"):
+        yield [DatasetRef(tenant_id, p["sk"][len(DATASET_PREFIX) :], p["name"], p["version"]) for p in page]
+
+
+class DatasetSummary(NamedTuple):
+    """What a filter over all of a tenant's datasets reads of each: enough to match, order and page them."""
+
+    id: str
+    name: str
+    parser_id: str
+    create_time: int
+    update_time: int
+
+
+def dataset_summaries(tenant_id: str) -> Iterator[DatasetSummary]:
+    """Every dataset of the tenant, reading only what ``DatasetSummary`` holds of each."""
+    for page in _projected(tenant_id, "sk, #name, parser_id, create_time, update_time"):
+        for p in page:
+            yield DatasetSummary(
+                p["sk"][len(DATASET_PREFIX) :], p["name"], p["parser_id"], p["create_time"], p["update_time"]
+            )
+
+
+def _projected(tenant_id: str, projection: str) -> Iterator[list[dict[str, Any]]]:
+    """The tenant's datasets, oldest first, a page at a time, each as the attributes ``projection`` names."""
     query: dict[str, Any] = {
         "TableName": table(),
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": item({":pk": tenant_pk(tenant_id), ":prefix": DATASET_PREFIX}),
-        "ProjectionExpression": "sk, #name, version",
+        "ProjectionExpression": projection,
         "ExpressionAttributeNames": {"#name": "name"},
         "Limit": REFS_PER_PAGE,
         "ConsistentRead": True,
@@ -167,7 +192,7 @@ def dataset_refs(tenant_id: str) -> Iterator[list[DatasetRef]]:
             response = client().query(**query)
         page = [plain(typed) for typed in response.get("Items", [])]
         if page:
-            yield [DatasetRef(tenant_id, p["sk"][len(DATASET_PREFIX) :], p["name"], p["version"]) for p in page]
+            yield page
         if not response.get("LastEvaluatedKey") or not page:
             return
         query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
