@@ -5,7 +5,7 @@ from dataset_core.http import App, Success, lambda_handler_for, ok
 from dataset_core.legacy import operations as legacy
 from dataset_core.legacy.models import LegacyDataset
 from dataset_core.restful import operations as restful
-from dataset_core.restful.models import FetchedDataset
+from dataset_core.restful.views import FetchedDataset
 
 app = App()
 

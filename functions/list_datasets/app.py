@@ -5,7 +5,8 @@ from dataset_core.http import App, Success, lambda_handler_for, ok
 from dataset_core.legacy import operations as legacy
 from dataset_core.legacy.models import LegacyDataset, LegacyListQuery
 from dataset_core.restful import operations as restful
-from dataset_core.restful.models import ListDatasetsQuery, ListedDataset, OwnerFilter, PageInfo
+from dataset_core.restful.models import ListDatasetsQuery
+from dataset_core.restful.views import ListedDataset, OwnerFilter, PageInfo
 
 app = App()
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import contention, datasets, embedding, idempotency, page_tokens, parser_config, payload
+from .. import datasets, embedding, idempotency, page_tokens, parser_config, payload
 from ..config import settings
 from ..dataset import Dataset
 from ..errors import (
@@ -24,21 +24,20 @@ from ..ids import normalize_id
 from ..names import free_name, split_name
 from ..storage import datasets as storage
 from ..storage import listings
-from .models import (
-    CreateDatasetRequest,
-    DeleteDatasetsRequest,
+from .models import CreateDatasetRequest, DeleteDatasetsRequest, ListDatasetsQuery, UpdateDatasetRequest
+from .views import (
     FetchedDataset,
-    ListDatasetsQuery,
     ListedDataset,
     OwnerCount,
     OwnerFilter,
     ParsingStatus,
     RestfulDataset,
-    UpdateDatasetRequest,
     UpdatedDataset,
 )
 
 MAX_NAME_BYTES = 128
+MAX_RENAMES = 100
+"""Free names one create tries: as many concurrent creates of one name as any tenant sends get one each."""
 """knowledgebase_service.py: KnowledgebaseService.create_with_name measures a new name in UTF-8 bytes."""
 METADATA_ON: dict[str, Any] = {"metadata": [], "enable_metadata": True}
 """What any ``auto_metadata_config`` adds to the config (dataset_api_service.py: create_dataset)."""
@@ -78,7 +77,7 @@ def create(tenant_id: str, request: CreateDatasetRequest, idempotency_key: str |
         "parser_config": config,
     }
     taken = None
-    for _ in contention.attempts():
+    for _ in range(MAX_RENAMES):  # each loss names another candidate: no waiting, unlike a retry of the same write
         try:
             return datasets.create(tenant_id, name, render=_render, request=retry, **fields)
         except DuplicateName:
@@ -86,7 +85,7 @@ def create(tenant_id: str, request: CreateDatasetRequest, idempotency_key: str |
                 taken = set(storage.names_with_prefix(tenant_id, split_name(name)[0]))
             taken.add(name.lower())
             name = free_name(name, taken)
-    raise StorageUnavailable  # other creates kept taking each free name first for the whole budget
+    raise StorageUnavailable  # other creates took every free name first, MAX_RENAMES times over
 
 
 def _render(ds: Dataset) -> dict[str, Any]:
