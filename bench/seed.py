@@ -109,7 +109,7 @@ def create_dataset(tenant: str, name: str) -> str:
 
 def dataset_ids(tenant: str, limit: int, descending: bool = True) -> list[tuple[str, int]]:
     """(id, update_time) of the tenant's datasets in creation order (newest first by default)."""
-    from dataset_core.storage import datasets as storage
+    from dataset_core.storage import listings
 
-    listing = storage.list_datasets(tenant, orderby="create_time", descending=descending, skip=0, limit=limit)
+    listing = listings.list_datasets(tenant, orderby="create_time", descending=descending, skip=0, limit=limit)
     return [(ds.id, ds.update_time) for ds in listing.datasets]

@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -31,6 +32,7 @@ os.environ.update(
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "TABLE_NAME": "datasets-test",
+        "PAGE_TOKEN_SECRET": "tests-page-token-secret",  # a deployment's key outlives a reload of the settings
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "RagflowDatasetsTest",
     }
@@ -51,8 +53,8 @@ TENANT_A = "0f3c8a1e6d2b4f5a9c7e1b3d5f7a9c0e"  # the tenant in events/*.json
 TENANT_B = "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
 
 
-@pytest.fixture
-def table() -> Iterator[Any]:
+@contextmanager
+def fresh_table() -> Iterator[Any]:
     """A fresh table, created from the template's own definition, on moto made atomic per request."""
     serialize_requests()
     with mock_aws():
@@ -61,6 +63,12 @@ def table() -> Iterator[Any]:
         client.create_table(**template.table_definition(os.environ["TABLE_NAME"]))
         yield client
     storage.reset_client()
+
+
+@pytest.fixture
+def table() -> Iterator[Any]:
+    with fresh_table() as client:
+        yield client
 
 
 _modules: dict[str, ModuleType] = {}

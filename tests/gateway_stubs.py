@@ -51,6 +51,10 @@ def stub_gateway(answer: Any = OK_RESPONSE, authorizer: Any = allow) -> tuple[lo
     return gateway, stubs
 
 
+STUB_KEY = "ragflow-" + "k" * 32
+"""Well-formed, so that it passes the authorizer's ValidationExpression and reaches the stub authorizer."""
+
+
 def request(method: str = "GET", target: str = "/api/v1/dataset", body: bytes | None = None) -> local_gateway.Request:
-    headers = [("Host", "127.0.0.1:9380"), ("Authorization", "Bearer k"), ("X-Multi", "a"), ("X-Multi", "b")]
+    headers = [("Host", "127.0.0.1:9380"), ("Authorization", f"Bearer {STUB_KEY}"), ("X-Multi", "a"), ("X-Multi", "b")]
     return local_gateway.Request(method, target, headers, body, "127.0.0.1")

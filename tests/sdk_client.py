@@ -60,7 +60,7 @@ def scenario_create(rag: RAGFlow) -> dict[str, Any]:
         name="sdk everything",
         avatar=PNG_1PX,
         description="all the optional arguments",
-        embedding_model="BAAI/bge-m3@BAAI",
+        embedding_model="BAAI/bge-m3@Builtin",
         permission="team",
         chunk_method="qa",
         parser_config=DataSet.ParserConfig(rag, {"chunk_token_num": 256, "raptor": {"use_raptor": True}}),
@@ -105,7 +105,7 @@ def scenario_update(rag: RAGFlow) -> dict[str, Any]:
     steps["rechunked"] = view(ds.update({"chunk_method": "manual"}))
     steps["raptor_on"] = view(ds.update({"parser_config": {"raptor": {"use_raptor": True}}}))
     steps["tokens"] = view(ds.update({"parser_config": {"chunk_token_num": 1024}}))
-    steps["several"] = view(ds.update({"permission": "team", "pagerank": 7, "embedding_model": "BAAI/bge-m3@BAAI"}))
+    steps["several"] = view(ds.update({"permission": "team", "pagerank": 7, "embedding_model": "BAAI/bge-m3@Builtin"}))
     steps["stored"] = view(rag.get_dataset(name="updated name"))
     rag.create_dataset(name="taken")
     steps["rename_clash"] = outcome(lambda: ds.update({"name": "TAKEN"}))

@@ -4,6 +4,10 @@ moto dispatches concurrent requests without a lock, so two ``TransactWriteItems`
 moto and both pass their conditions. Real DynamoDB runs each request atomically. One lock around moto's
 request dispatch restores that, while races *between* requests stay as real as on AWS.
 
+moto also takes items DynamoDB refuses: an item whose size with its local-secondary-index entries exceeds
+400 KB (moto counts the item alone), or nested deeper than 32 levels. ``serialize_requests`` makes it refuse
+them as DynamoDB does, with a ``ValidationException``.
+
 moto keeps tables in memory. The local API makes them durable (``tools.local_state``): under the same lock,
 right after a write request succeeds, a ``Recorder`` is handed the whole new item (or its absence) of every
 key the request touched, and the request returns only once the recorder says that is on disk. Any request
@@ -31,7 +35,7 @@ from typing import Any, Protocol
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb import models as dynamodb_models
-from moto.dynamodb.exceptions import ResourceNotFoundException
+from moto.dynamodb.exceptions import ItemSizeTooLarge, MockValidationException, ResourceNotFoundException
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
@@ -135,6 +139,50 @@ def serialize_requests() -> None:
 
     serialized._serialized = True  # type: ignore[attr-defined]
     BotocoreStubber.__call__ = serialized  # type: ignore[method-assign]
+    _enforce_item_limits()
+
+
+MAX_ITEM_BYTES = 400 * 1024
+MAX_NESTING = 32
+
+
+def _enforce_item_limits() -> None:
+    """DynamoDB's item rules that moto leaves out (AWS, "Constraints in Amazon DynamoDB"): for a table with
+    local secondary indexes, the item and its entry in every LSI share 400 KB; documents nest at most 32 deep."""
+    original = Table.put_item
+
+    def put_item(self: Table, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        sizes = {name: len(name.encode()) + DynamoType(value).size() for name, value in item_attrs.items()}
+        total = sum(sizes.values())
+        for index in self.indexes:  # an item is in an LSI only if it has the index's keys
+            if all(k["AttributeName"] in item_attrs for k in index.schema):
+                projected = _projected(index, item_attrs)
+                total += sum(size for name, size in sizes.items() if name in projected)
+        if total > MAX_ITEM_BYTES:
+            raise ItemSizeTooLarge
+        if any(_depth(value) > MAX_NESTING for value in item_attrs.values()):
+            raise MockValidationException("Nesting Levels have exceeded supported limits")
+        return original(self, item_attrs, *args, **kwargs)
+
+    Table.put_item = put_item  # type: ignore[method-assign]
+
+
+def _projected(index: Any, item_attrs: dict[str, Any]) -> set[str]:
+    projection = index.projection or {}
+    if projection.get("ProjectionType", "ALL") == "ALL":
+        return set(item_attrs)
+    keys = {*index.table_key_attrs, *(k["AttributeName"] for k in index.schema)}
+    return keys | set(projection.get("NonKeyAttributes") or [])
+
+
+def _depth(value: dict[str, Any]) -> int:
+    """How deep a typed attribute value nests maps and lists (a scalar is 0)."""
+    ((kind, inner),) = value.items()
+    if kind == "M":
+        return 1 + max((_depth(v) for v in inner.values()), default=0)
+    if kind == "L":
+        return 1 + max((_depth(v) for v in inner), default=0)
+    return 0
 
 
 @contextmanager

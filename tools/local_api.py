@@ -53,7 +53,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from dataset_core import api_keys
+from dataset_core import api_keys, config
 from dataset_core.storage.transact import ConditionFailedError
 from tools import apikeys, lambda_artifact, local_docs, local_state, template
 from tools.dynamodb_endpoint import DynamoDBEndpoint
@@ -490,6 +490,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _set_environment(table: str, state: local_state.StateDir) -> None:
+    """The functions' environment, set before any handler is imported, then read as a function's INIT reads it:
+    an inconsistent configuration never serves."""
+    for name, value in lambda_environment(function_ids(), table, state).items():
+        if name == "TABLE_NAME" or name not in os.environ:  # the shell's settings win: DATASET_QUOTA=3 make run
+            os.environ[name] = value
+    try:
+        config.settings()
+    except config.ConfigurationError as error:
+        raise SystemExit(f"configuration refused: {error}") from None
+
+
 def register_dev_key(args: argparse.Namespace, output: Output) -> str | None:
     """The key to print: ``$RAGFLOW_API_KEY`` or the stable dev key, registered for the dev tenant if new.
 
@@ -696,9 +708,7 @@ def main(argv: list[str] | None = None) -> int:
     state = local_state.StateDir(args.state_dir.resolve())
     table = args.table if args.dynamodb_endpoint else local_state.LOCAL_TABLE
     built = lambda_artifact.artifact(args.from_build.resolve()) if args.from_build else None
-    for name, value in lambda_environment(function_ids(), table, state).items():  # before any handler import
-        if name == "TABLE_NAME" or name not in os.environ:  # the shell's settings win: DATASET_QUOTA=3 make run
-            os.environ[name] = value
+    _set_environment(table, state)
     services, key = _start(args, output, state, table, built)
     assert services.server is not None
     _banner(output, services, key, table, built)

@@ -161,6 +161,8 @@ class Gateway:
         self.functions = functions
         self.authorizer = authorizer
         self.identity_header = identity_header
+        expression = template.identity_validation()
+        self.identity_pattern = re.compile(expression) if expression is not None else None
         self.auth_cache_ttl = auth_cache_ttl
         self.responses = template.gateway_responses()
         self.stage = str(template.parameter_default("StageName"))
@@ -222,6 +224,8 @@ class Gateway:
         token = request.header(self.identity_header)
         if not token:
             return self.gateway_reply("UNAUTHORIZED", request)  # no token: the authorizer is not called
+        if self.identity_pattern is not None and not self.identity_pattern.fullmatch(token):
+            return self.gateway_reply("UNAUTHORIZED", request)  # nor for one its ValidationExpression refuses
         method_arn = self.method_arn(request)
         latency = 0
         with self._cache_lock:

@@ -8,7 +8,6 @@ invocation at a time under its own lock: one warm Lambda instance, which never r
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import threading
@@ -74,8 +73,9 @@ def lambda_environment(logical_ids: list[str], table_name: str, state: local_sta
     """The functions' environment variables as ``sam deploy`` would set them, references resolved.
 
     All functions share this process, hence one environment: the globals plus each function's own
-    variables, which must not contradict each other. A Secrets Manager reference becomes a random
-    secret kept in the state folder, so that what it signs survives a restart.
+    variables, which must not contradict each other. A secret's ARN (``X_ARN: !Ref SomeSecret``; the function
+    reads the value from Secrets Manager) becomes the value itself locally, in ``X``: a random secret kept in
+    the state folder, so that what it signs survives a restart.
     """
     env: dict[str, str] = {}
     for logical_id in logical_ids:
@@ -96,10 +96,16 @@ def declared_variables(logical_id: str) -> dict[str, Any]:
 
 def function_environment(logical_id: str, table_name: str, state: local_state.StateDir) -> dict[str, str]:
     """One function's environment variables as ``sam deploy`` would set them, references resolved (what cannot
-    be resolved here is left out, with a note)."""
+    be resolved here is left out, with a note). A secret's ARN (``X_ARN: !Ref SomeSecret``) becomes the value
+    itself, in ``X``: a random secret kept in the state folder."""
     env: dict[str, str] = {}
-    for name, value in declared_variables(logical_id).items():
-        resolved = _resolve(name, value, table_name, state)
+    for declared, value in declared_variables(logical_id).items():
+        name = declared
+        if _is_secret(value):
+            name = declared.removesuffix("_ARN")  # the value's own variable, locally
+            resolved: str | None = local_state.local_secret(state, name)
+        else:
+            resolved = _resolve(value, table_name)
         if resolved is None:
             print(f"note: {name} is not set locally: cannot resolve {value!r}", file=sys.stderr)
             continue
@@ -107,15 +113,22 @@ def function_environment(logical_id: str, table_name: str, state: local_state.St
     return env
 
 
-def _resolve(name: str, value: Any, table_name: str, state: local_state.StateDir) -> str | None:
+def _is_secret(value: Any) -> bool:
+    ref = value.get("Ref") if isinstance(value, dict) else None
+    return template.resources().get(str(ref), {}).get("Type") == "AWS::SecretsManager::Secret"
+
+
+def _resolve(value: Any, table_name: str) -> str | None:
     if isinstance(value, dict) and set(value) == {"Ref"}:
         ref = value["Ref"]
         if ref in template.load().get("Parameters", {}):
             return str(template.parameter_default(ref))
         if template.resources().get(ref, {}).get("Type") == "AWS::DynamoDB::Table":
             return table_name
-    if isinstance(value, dict) and "{{resolve:secretsmanager:" in json.dumps(value):
-        return local_state.local_secret(state, name)
+    if isinstance(value, dict) and set(value) == {"Fn::Join"}:  # a list parameter joined: EMBEDDING_MODELS
+        separator, parts = value["Fn::Join"]
+        joined = _resolve(parts, table_name)
+        return None if joined is None else separator.join(joined.split(","))
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return str(value)
     return None

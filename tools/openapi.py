@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import tomllib
+import types
 import typing
 from collections.abc import Iterable
 from pathlib import Path
@@ -65,7 +66,9 @@ or revoked key is a 401.
 
 **Envelope.** Every body, success or error, is `{"code": <int>, "message": <str>, "data": <any>}`; some
 successes add keys (`total_datasets`, `next_page_token`, `success`). `code` is 0 on success, else RAGFlow's
-RetCode. HTTP statuses are real statuses (RAGFlow answers most errors with HTTP 200).
+RetCode. HTTP statuses are real statuses, as documented here; a deployment with `ErrorStatuses=ragflow` answers
+every application error with HTTP 200 and its `code`, as RAGFlow does (401, 403, 404 for unknown routes, 413,
+429 and 5xx keep their statuses).
 
 Documents, chunks, parsing and retrieval are out of scope: document and chunk counters stay 0.
 How this differs from RAGFlow: docs/COMPATIBILITY.md.
@@ -89,10 +92,10 @@ def _statuses() -> dict[int, tuple[str, str, dict[str, Any]]]:
         400: (
             "BadRequest",
             "Bad JSON, wrong types, unknown fields, bad query or path values (code 101); a broken name rule, "
-            "nothing to update or an unsupported embedding model (code 102). The message names the field and the "
-            "problem.",
+            "nothing to update, an embedding model not set up or filters that exclude each other (code 102). The "
+            "message names the field and the problem.",
             error_body(
-                errors.BadRequest("Field: page_size - Message: Input should be less than or equal to 100 - Value: 101")
+                errors.BadRequest.field("page_size", "Value error, page_size must be less than or equal to 100", "101")
             ),
         ),
         401: (
@@ -152,7 +155,7 @@ def _statuses() -> dict[int, tuple[str, str, dict[str, Any]]]:
 def _codes(status: int) -> list[int]:
     """The RAGFlow codes answered with ``status``: from the handlers' table, and API Gateway's own."""
     own = {429: [429], 500: [EXCEPTION_ERROR]}
-    return own.get(status) or sorted({code for answer, code in ERRORS.values() if answer == status})
+    return own.get(status) or sorted({answer.code for answer in ERRORS.values() if answer.status == status})
 
 
 # ---- the envelope and the error responses ------------------------------------------------------------------------
@@ -218,8 +221,10 @@ def _data_schema(declared: Any) -> dict[str, Any]:
         return {"type": "null"}
     if isinstance(declared, type) and issubclass(declared, BaseModel):
         return {"$ref": SCHEMAS + declared.__name__}
-    (item,) = typing.get_args(declared)  # list[Model]
-    return {"type": "array", "items": _data_schema(item)}
+    if typing.get_origin(declared) is list:
+        (item,) = typing.get_args(declared)
+        return {"type": "array", "items": _data_schema(item)}
+    return {"anyOf": [_data_schema(option) for option in typing.get_args(declared)]}  # a union
 
 
 def _success(route: Route) -> dict[str, Any]:
@@ -232,7 +237,8 @@ def _success(route: Route) -> dict[str, Any]:
     if route.extra is not None:
         extra = route.extra.model_json_schema(mode="serialization")
         properties |= extra["properties"]
-        required += list(extra["properties"])
+        if typing.get_origin(route.response) is not types.UnionType:  # one shape of data: its keys always come
+            required += list(extra["properties"])
     return {
         "description": route.summary,
         "content": {
@@ -278,7 +284,7 @@ def _operation(route: Route, names: dict[int, tuple[str, str, dict[str, Any]]]) 
             }
         )
     raised = _EVERY_ROUTE + route.errors + ((*_WITH_BODY, *_WRITES) if route.method in _BODY_METHODS else ())
-    statuses = {status_and_code(error)[0] for error in raised} | {429, 500}
+    statuses = {status_and_code(error, "http")[0] for error in raised} | {429, 500}
     operation: dict[str, Any] = {
         "operationId": route.handler.__name__,
         "summary": route.summary,

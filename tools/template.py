@@ -84,6 +84,15 @@ def authorizer() -> tuple[Path, str, int]:
     return code_dir, spec["Identity"]["Header"], int(ttl)
 
 
+def identity_validation() -> str | None:
+    """The TOKEN authorizer's ``ValidationExpression``: a header that does not match it whole is refused (401)
+    without calling the authorizer."""
+    api = next(iter(resources("AWS::Serverless::Api").values()))
+    auth = api["Properties"]["Auth"]
+    expression = auth["Authorizers"][auth["DefaultAuthorizer"]]["Identity"].get("ValidationExpression")
+    return str(expression) if expression is not None else None
+
+
 @dataclass(frozen=True)
 class GatewayResponse:
     status: int | None  # None: keep the status API Gateway chose (DEFAULT_4XX / DEFAULT_5XX)

@@ -5,7 +5,8 @@ from dataset_core.http import App, Success, lambda_handler_for, ok
 from dataset_core.legacy import operations as legacy
 from dataset_core.legacy.models import LegacyCreated, LegacyCreateRequest
 from dataset_core.restful import operations as restful
-from dataset_core.restful.models import CreateDatasetRequest, RestfulDataset
+from dataset_core.restful.models import CreateDatasetRequest
+from dataset_core.restful.views import RestfulDataset
 
 app = App()
 

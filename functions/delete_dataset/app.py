@@ -5,7 +5,8 @@ from dataset_core.http import App, Success, lambda_handler_for, ok
 from dataset_core.legacy import operations as legacy
 from dataset_core.legacy.models import LegacyDeleted
 from dataset_core.restful import operations as restful
-from dataset_core.restful.models import DeleteDatasetsRequest, DeleteResult
+from dataset_core.restful.models import DeleteDatasetsRequest
+from dataset_core.restful.views import DeleteResult
 
 app = App()
 

@@ -5,7 +5,7 @@ from dataset_core.http import App, Success, lambda_handler_for, ok
 from dataset_core.legacy import operations as legacy
 from dataset_core.legacy.models import LegacyDataset
 from dataset_core.restful import operations as restful
-from dataset_core.restful.models import RestfulDataset
+from dataset_core.restful.views import FetchedDataset
 
 app = App()
 
@@ -21,7 +21,7 @@ def get_legacy(tenant_id: str, dataset_id: str) -> Success:
 
 
 @app.get(
-    "/api/v1/datasets/{dataset_id}", summary="Get a dataset", response=RestfulDataset, errors=(errors.DatasetNotFound,)
+    "/api/v1/datasets/{dataset_id}", summary="Get a dataset", response=FetchedDataset, errors=(errors.DatasetNotFound,)
 )
 def get_restful(tenant_id: str, dataset_id: str) -> Success:
     return ok(restful.get(tenant_id, dataset_id))

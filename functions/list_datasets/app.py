@@ -5,7 +5,8 @@ from dataset_core.http import App, Success, lambda_handler_for, ok
 from dataset_core.legacy import operations as legacy
 from dataset_core.legacy.models import LegacyDataset, LegacyListQuery
 from dataset_core.restful import operations as restful
-from dataset_core.restful.models import ListDatasetsQuery, ListedDataset, PageInfo
+from dataset_core.restful.models import ListDatasetsQuery
+from dataset_core.restful.views import ListedDataset, OwnerFilter, PageInfo
 
 app = App()
 
@@ -22,14 +23,16 @@ def list_legacy(tenant_id: str, query: LegacyListQuery) -> Success:
 
 @app.get(
     "/api/v1/datasets",
-    summary="List datasets: a page, with the total and a cursor to the next page",
+    summary="List datasets: a page, with the total and a cursor to the next page (type=filter: the counts per owner)",
     query=ListDatasetsQuery,
-    response=list[ListedDataset],
+    response=list[ListedDataset] | OwnerFilter,
     extra=PageInfo,
-    errors=(errors.DatasetNotFound,),
+    errors=(errors.DatasetNotFound, errors.ConflictingFilters),
 )
 def list_restful(tenant_id: str, query: ListDatasetsQuery) -> Success:
     page = restful.list_datasets(tenant_id, query)
+    if isinstance(page, OwnerFilter):
+        return ok(page)
     return ok(page.data, total_datasets=page.total, next_page_token=page.next_page_token)
 
 

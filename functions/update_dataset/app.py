@@ -5,7 +5,8 @@ from dataset_core.http import App, Success, lambda_handler_for, ok
 from dataset_core.legacy import operations as legacy
 from dataset_core.legacy.models import LegacyDataset, LegacyUpdateRequest
 from dataset_core.restful import operations as restful
-from dataset_core.restful.models import RestfulDataset, UpdateDatasetRequest
+from dataset_core.restful.models import UpdateDatasetRequest
+from dataset_core.restful.views import UpdatedDataset
 
 app = App()
 
@@ -26,7 +27,8 @@ def update_legacy(tenant_id: str, dataset_id: str, body: LegacyUpdateRequest) ->
     "/api/v1/datasets/{dataset_id}",
     summary="Update a dataset",
     body=UpdateDatasetRequest,
-    response=RestfulDataset,
+    path_in_body=("dataset_id",),
+    response=UpdatedDataset,
     errors=(errors.NothingToUpdate, errors.UnsupportedModel, errors.DatasetNotFound, errors.DuplicateName),
 )
 def update_restful(tenant_id: str, dataset_id: str, body: UpdateDatasetRequest) -> Success:

@@ -200,7 +200,9 @@ def foreign(api: LocalApi) -> Iterator[str]:
     yield key["key"]
     for dataset_id, before in FOREIGN.items():
         after = api.bearer("GET", f"/api/v1/datasets/{dataset_id}", key["key"])
-        assert (after.status, after.body["data"]) == (200, before), f"another tenant's dataset changed: {after.raw!r}"
+        assert after.status == 200, after.raw
+        fetched = {k: v for k, v in after.body["data"].items() if k not in {"size", "connectors"}}  # get adds these
+        assert fetched == before, f"another tenant's dataset changed: {after.raw!r}"
 
 
 @pytest.fixture

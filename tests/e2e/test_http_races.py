@@ -109,3 +109,21 @@ def test_create_racing_delete_and_rename_keeps_names_and_counter_exact(api: Loca
             ],
         )
         assert_consistent(api, key)
+
+
+def test_a_bulk_delete_racing_updates_over_http_never_reports_less_than_it_was_asked(api: LocalApi, key: str) -> None:
+    """Before: a dataset updated while the delete ran was skipped, and the answer was still code 0."""
+    for trial in range(6):
+        ids = [api.bearer("POST", "/api/v1/datasets", key, json_body={"name": f"r{trial}-{i}"}).body["data"]["id"]
+               for i in range(60)]  # fmt: skip
+        calls: list[tuple[str, str, Any]] = [("DELETE", "/api/v1/datasets", {"ids": ids})]
+        calls += [("PUT", f"/api/v1/datasets/{ids[i]}", {"description": f"t{trial}"}) for i in (3, 30, 55)]
+        deleted, *_ = together(api, key, calls)
+        left = api.bearer("GET", "/api/v1/datasets?page_size=100", key).body
+        if deleted.body["code"] == 0:
+            assert deleted.body["data"]["success_count"] == 60
+            assert left["total_datasets"] == 0
+        else:
+            assert deleted.status == 503
+            assert deleted.body["data"]["success_count"] + left["total_datasets"] == 60
+    assert_consistent(api, key)

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from gateway_stubs import Stub, stub_gateway
+from gateway_stubs import STUB_KEY, Stub, stub_gateway
 from tools import local_api
 from tools.local_gateway import MAX_BODY
 
@@ -69,13 +69,13 @@ def _responses(raw: bytes) -> list[tuple[int, dict[str, str], Any]]:
 
 def _post(port: int, headers: str, body: bytes = b"") -> bytes:
     return (
-        f"POST /api/v1/datasets HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer k\r\n"
+        f"POST /api/v1/datasets HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {STUB_KEY}\r\n"
         f"Content-Type: application/json\r\n{headers}\r\n"
     ).encode() + body
 
 
 def _get(port: int, extra: str = "") -> bytes:
-    return f"GET /api/v1/datasets HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer k\r\n{extra}\r\n".encode()
+    return f"GET /api/v1/datasets HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {STUB_KEY}\r\n{extra}\r\n".encode()
 
 
 def _ran(stubs: dict[str, Stub]) -> int:
@@ -184,7 +184,9 @@ def test_what_http_server_refuses_by_itself_is_enveloped_too(request_bytes: byte
 )
 def test_only_this_servers_own_host_is_answered(host: str, status: int) -> None:
     with serving() as (port, stubs):
-        request = f"GET /api/v1/datasets HTTP/1.1\r\nHost: {host.format(port=port)}\r\nAuthorization: Bearer k\r\n"
+        request = (
+            f"GET /api/v1/datasets HTTP/1.1\r\nHost: {host.format(port=port)}\r\nAuthorization: Bearer {STUB_KEY}\r\n"
+        )
         ((answered, _, envelope),) = _responses(_exchange(port, request.encode() + b"Connection: close\r\n\r\n"))
         ran = _ran(stubs)
     assert answered == status
@@ -198,7 +200,7 @@ def test_only_this_servers_own_host_is_answered(host: str, status: int) -> None:
 def test_a_request_without_exactly_one_host_is_400(hosts: list[str]) -> None:
     with serving() as (port, stubs):
         lines = "".join(f"Host: {h.format(port=port)}\r\n" for h in hosts)
-        request = f"GET /api/v1/datasets HTTP/1.1\r\n{lines}Authorization: Bearer k\r\n\r\n"
+        request = f"GET /api/v1/datasets HTTP/1.1\r\n{lines}Authorization: Bearer {STUB_KEY}\r\n\r\n"
         ((answered, _, envelope),) = _responses(_exchange(port, request.encode()))
         ran = _ran(stubs)
     assert (answered, envelope["code"], ran) == (400, 101, 0)

@@ -25,12 +25,21 @@ from local_server import AUTH_MESSAGE, ROOT, LocalApi, mint, running
 SDK_PYTHON = Path(os.environ.get("RAGFLOW_SDK_PYTHON") or ROOT / ".venv-sdk" / "bin" / "python")
 """The SDK venv's interpreter; RAGFLOW_SDK_PYTHON runs the scenarios with another client version's venv."""
 CLIENT = ROOT / "tests" / "sdk_client.py"
-CURRENT_KEYS = {
+TASK_KEYS = {
+    f"{kind}_task_{part}"
+    for kind in (
+        "graphrag", "raptor", "mindmap", "wiki", "skill", "structure_graph", "structure_mindmap", "timeline",
+        "session_graph", "session_essence", "structure",
+    )
+    for part in ("id", "finish_at")
+}  # fmt: skip
+UPDATED_KEYS = {
     "avatar", "chunk_count", "chunk_method", "create_date", "create_time", "created_by", "description",
     "document_count", "embedding_model", "id", "language", "name", "pagerank", "parser_config", "permission",
-    "pipeline_id", "similarity_threshold", "status", "tenant_id", "token_num", "update_date", "update_time",
-    "vector_similarity_weight",
+    "pipeline_id", "similarity_threshold", "status", "tenant_embd_id", "tenant_id", "token_num", "update_date",
+    "update_time", "vector_similarity_weight", "connectors", *TASK_KEYS,
 }  # fmt: skip
+"""RAGFlow v0.27's 46 keys of a dataset, and the update's ``connectors``."""
 DATASET_KEYS = {  # what the client's DataSet keeps of a created or listed dataset
     "avatar", "chunk_count", "chunk_method", "description", "document_count", "embedding_model", "id", "name",
     "pagerank", "parser_config", "permission", "tenant_id",
@@ -110,7 +119,7 @@ def test_create_with_defaults_and_with_every_argument(api: LocalApi, key: str) -
     assert defaults["name"] == "sdk_defaults"
     assert defaults["avatar"] is None
     assert defaults["description"] is None
-    assert defaults["embedding_model"] == "BAAI/bge-large-zh-v1.5"
+    assert defaults["embedding_model"] == "BAAI/bge-small-en-v1.5@Builtin"
     assert defaults["permission"] == "me"
     assert defaults["chunk_method"] == "naive"
     assert (defaults["document_count"], defaults["chunk_count"], defaults["pagerank"]) == (0, 0, 0)
@@ -123,7 +132,7 @@ def test_create_with_defaults_and_with_every_argument(api: LocalApi, key: str) -
     assert everything["name"] == "sdk everything"
     assert everything["avatar"].startswith("data:image/png;base64,iVBOR")
     assert everything["description"] == "all the optional arguments"
-    assert everything["embedding_model"] == "BAAI/bge-m3@BAAI"
+    assert everything["embedding_model"] == "BAAI/bge-m3@Builtin"
     assert everything["permission"] == "team"
     assert everything["chunk_method"] == "qa"
     config = everything["parser_config"]  # what was sent, over the model's defaults, over qa's defaults
@@ -158,8 +167,8 @@ def test_list_paging_order_and_filters(api: LocalApi, key: str) -> None:
     assert _lacks_permission(result["get_missing"]["error"])
     assert result["get_missing"]["error"].endswith("'no such dataset'")
     assert _lacks_permission(result["by_unknown_id"]["error"])
-    assert (
-        result["page_zero"]["error"] == "Field: page - Message: Input should be greater than or equal to 1 - Value: 0"
+    assert result["page_zero"]["error"] == (
+        "Field: <page> - Message: <Input should be greater than or equal to 1> - Value: <0>"
     )
     assert "less than or equal to 100" in result["page_size_101"]["error"]
     assert "Input should be 'create_time' or 'update_time'" in result["bad_orderby"]["error"]
@@ -171,7 +180,7 @@ def test_update_rename_fields_chunk_method_and_deep_merged_parser_config(api: Lo
     assert steps["renamed"]["name"] == "updated name"
     assert steps["renamed"]["id"] == created["id"]
     assert steps["renamed"]["update_time"] >= steps["renamed"]["create_time"]
-    assert set(steps["renamed"]) == CURRENT_KEYS, "update copies every key of data onto the DataSet"
+    assert set(steps["renamed"]) == UPDATED_KEYS, "update copies every key of data onto the DataSet"
     assert steps["described"]["description"] == "now described"
     assert steps["described"]["name"] == "updated name"
 
@@ -190,7 +199,11 @@ def test_update_rename_fields_chunk_method_and_deep_merged_parser_config(api: Lo
     assert tokens["raptor"] == {"use_raptor": True}, "an earlier merge survives a later one"
 
     several = steps["several"]
-    assert (several["permission"], several["pagerank"], several["embedding_model"]) == ("team", 7, "BAAI/bge-m3@BAAI")
+    assert (several["permission"], several["pagerank"], several["embedding_model"]) == (
+        "team",
+        7,
+        "BAAI/bge-m3@Builtin",
+    )
     assert several["chunk_method"] == "manual"
     stored = steps["stored"]
     assert {k: stored[k] for k in DATASET_KEYS} == {k: several[k] for k in DATASET_KEYS}
@@ -198,7 +211,7 @@ def test_update_rename_fields_chunk_method_and_deep_merged_parser_config(api: Lo
     assert steps["rename_clash"]["error"] == "Dataset name 'TAKEN' already exists"
     assert steps["nothing"]["error"] == "no properties were modified"
     assert steps["read_only_field"]["error"] == (
-        "Field: chunk_count - Message: Extra inputs are not permitted - Value: 3"
+        "Field: <chunk_count> - Message: <Extra inputs are not permitted> - Value: <3>"
     )
     assert steps["after_errors"] == stored, "a refused update changes nothing"
 
@@ -211,7 +224,7 @@ def test_delete_by_ids_all_or_nothing(api: LocalApi, key: str) -> None:
     assert result["delete_again"]["error"].endswith(f"lacks permission for datasets: '{a_id}'")
     assert result["delete_mixed"]["error"].endswith(f"lacks permission for datasets: '{a_id}'")
     assert result["left_after_mixed"] == ["del_c"], f"{c_id} must survive a refused delete"
-    assert result["delete_bad_id"]["error"] == "Invalid UUID format"
+    assert result["delete_bad_id"]["error"] == "Field: <ids> - Message: <Invalid UUID format> - Value: <['not-a-uuid']>"
     assert result["delete_none"] == {"ok": None}
     assert result["left_after_none"] == ["del_c"], "ids=[] deletes nothing (RAGFlow v0.27)"
     assert result["name_free_again"] == "del_a"
@@ -220,21 +233,24 @@ def test_delete_by_ids_all_or_nothing(api: LocalApi, key: str) -> None:
 def test_errors_reach_the_client_as_exceptions_with_our_message(api: LocalApi, key: str) -> None:
     result = run(api, "errors", key)
     expected = {
-        "empty_name": "Field: name - Message: String should have at least 1 character - Value:   ",
-        "bad_permission": "Field: permission - Message: Input should be 'me' or 'team' - Value: everyone",
-        "bad_model_format": "Field: embedding_model - Message: Embedding model identifier must follow "
-        "<model_name>@<provider> format - Value: no-provider",
-        "unsupported_model": "Unsupported model: foo@bar",
-        "bad_avatar": "Field: avatar - Message: Unsupported MIME type. Allowed: ['image/jpeg', 'image/png'] - "
-        "Value: data:image/gif;base64,R0lG",
-        "bad_parser_config": "Field: parser_config.chunk_token_num - Message: Input should be greater than or "
-        "equal to 1 - Value: 0",
-        "unknown_parser_key": "Field: parser_config.colour - Message: Extra inputs are not permitted - Value: red",
+        "empty_name": "Field: <name> - Message: <String should have at least 1 character> - Value: <  >",
+        "bad_permission": "Field: <permission> - Message: <Input should be 'me' or 'team'> - Value: <everyone>",
+        "bad_model_format": "Field: <embedding_model> - Message: <embedding model identifier must follow "
+        "<model_name>@<provider> format> - Value: <no-provider>",
+        "unsupported_model": "Provider bar not found for model foo@bar.",
+        "bad_avatar": "Field: <avatar> - Message: <Unsupported MIME type. Allowed: ['image/jpeg', 'image/png']> - "
+        "Value: <data:image/gif;base64,R0lG>",
+        "bad_parser_config": "Field: <parser_config.chunk_token_num> - Message: <Input should be greater than or "
+        "equal to 1> - Value: <0>",
+        "unknown_parser_key": "Field: <parser_config.colour> - Message: <Extra inputs are not permitted> - "
+        "Value: <red>",
     }
     for case, message in expected.items():
         assert result[case] == {"error": message, "type": "Exception"}, case
-    assert result["long_name"]["error"].startswith("Field: name - Message: String should have at most 128 characters")
-    assert result["bad_chunk_method"]["error"].startswith("Field: chunk_method - Message: Input should be 'naive'")
+    assert result["long_name"]["error"].startswith(
+        "Field: <name> - Message: <String should have at most 128 characters>"
+    )
+    assert result["bad_chunk_method"]["error"].startswith("Field: <chunk_method> - Message: <Input should be 'naive'")
     assert result["nothing_created"] == [], "no refused create left a dataset behind"
 
 

@@ -29,6 +29,7 @@ from conftest import (
 from dataset_core import contention
 from dataset_core.storage import client as storage
 from dataset_core.storage import datasets as stored
+from dataset_core.storage import listings
 
 CONTENDERS = 20
 
@@ -115,7 +116,7 @@ def test_delete_all_pages_through_references_and_deletes_every_dataset(
 ) -> None:
     """Bounded memory: references are read a page at a time (a few per page here; moto copies the whole table
     for every transaction, so a big tenant would take minutes in a test)."""
-    monkeypatch.setattr(stored, "REFS_PER_PAGE", 60)
+    monkeypatch.setattr(listings, "REFS_PER_PAGE", 60)
     seed_datasets(table, TENANT_A, 150)
     reply = invoke("delete_dataset", route_event("delete_dataset_restful", body={"delete_all": True}))
     assert (reply.status, reply.body["data"]) == (200, {"success_count": 150})

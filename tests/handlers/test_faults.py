@@ -10,7 +10,7 @@ What this pins, for every operation of both API generations and for the authoriz
 
 * the SDK's standard retry mode retries transient errors (the configured attempts per call in all,
   counted per call from the ``amz-sdk-invocation-id`` and ``amz-sdk-request`` headers), and a fault that clears in time costs the client nothing;
-* a fault that persists answers 503 with the §2 envelope and code 105 — never a 500, never internals;
+* a fault that persists answers 503 in the envelope with code 105 — never a 500, never internals;
 * nothing is half-written: a refused request leaves the table exactly as it was, and every tenant's
   datasets, name locks and counter stay consistent;
 * the authorizer fails closed: it raises, and never returns an Allow policy it could not check.
@@ -308,27 +308,27 @@ class Case:
 
 
 CASES = [
-    Case("seed-create", "create_dataset", lambda w: route_event("create_dataset_legacy", body={"dataset_name": "new"}), "TransactWriteItems", +1),
-    Case("current-create", "create_dataset", lambda w: route_event("create_dataset_restful", body={"name": "new"}), "TransactWriteItems", +1),
-    Case("current-create-taken-name-lookup", "create_dataset", lambda w: route_event("create_dataset_restful", body={"name": "ALPHA"}), "Query", +1),
-    Case("seed-list", "list_datasets", lambda w: route_event("list_datasets_legacy"), "Query"),
-    Case("seed-list-by-update-time", "list_datasets", lambda w: route_event("list_datasets_legacy", query={"orderby": "update_time", "desc": "false"}), "Query"),
-    Case("current-list", "list_datasets", lambda w: route_event("list_datasets_restful"), "Query"),
-    Case("current-list-total", "list_datasets", lambda w: route_event("list_datasets_restful", query={"orderby": "update_time"}), "GetItem"),
-    Case("current-list-by-name", "list_datasets", lambda w: route_event("list_datasets_restful", query={"name": "alpha"}), "GetItem"),
-    Case("current-list-by-ids", "list_datasets", lambda w: route_event("list_datasets_restful", query={"ids": f"{w.alpha},{w.beta}"}), "BatchGetItem"),
-    Case("seed-get", "get_dataset", lambda w: route_event("get_dataset_legacy", dataset_id=w.alpha), "GetItem"),
-    Case("current-get", "get_dataset", lambda w: route_event("get_dataset_restful", dataset_id=w.alpha), "GetItem"),
-    Case("seed-update-read", "update_dataset", lambda w: route_event("update_dataset_legacy", body={"name": "renamed"}, dataset_id=w.alpha), "GetItem"),
-    Case("seed-update-write", "update_dataset", lambda w: route_event("update_dataset_legacy", body={"name": "renamed"}, dataset_id=w.alpha), "TransactWriteItems"),
-    Case("current-update-read", "update_dataset", lambda w: route_event("update_dataset_restful", body={"name": "renamed"}, dataset_id=w.alpha), "GetItem"),
-    Case("current-update-write", "update_dataset", lambda w: route_event("update_dataset_restful", body={"name": "renamed"}, dataset_id=w.alpha), "TransactWriteItems"),
-    Case("seed-delete-read", "delete_dataset", lambda w: route_event("delete_dataset_legacy", dataset_id=w.alpha), "GetItem", -1),
-    Case("seed-delete-write", "delete_dataset", lambda w: route_event("delete_dataset_legacy", dataset_id=w.alpha), "TransactWriteItems", -1),
-    Case("current-bulk-delete-read", "delete_dataset", lambda w: route_event("delete_dataset_restful", body={"ids": [w.alpha, w.beta]}), "BatchGetItem", -2),
-    Case("current-bulk-delete-write", "delete_dataset", lambda w: route_event("delete_dataset_restful", body={"ids": [w.alpha, w.beta]}), "TransactWriteItems", -2),
-    Case("current-delete-all-read", "delete_dataset", lambda w: route_event("delete_dataset_restful", body={"delete_all": True}), "Query", -2),
-    Case("current-delete-all-write", "delete_dataset", lambda w: route_event("delete_dataset_restful", body={"delete_all": True}), "TransactWriteItems", -2),
+    Case("legacy-create", "create_dataset", lambda w: route_event("create_dataset_legacy", body={"dataset_name": "new"}), "TransactWriteItems", +1),
+    Case("restful-create", "create_dataset", lambda w: route_event("create_dataset_restful", body={"name": "new"}), "TransactWriteItems", +1),
+    Case("restful-create-taken-name-lookup", "create_dataset", lambda w: route_event("create_dataset_restful", body={"name": "ALPHA"}), "Query", +1),
+    Case("legacy-list", "list_datasets", lambda w: route_event("list_datasets_legacy"), "Query"),
+    Case("legacy-list-by-update-time", "list_datasets", lambda w: route_event("list_datasets_legacy", query={"orderby": "update_time", "desc": "false"}), "Query"),
+    Case("restful-list", "list_datasets", lambda w: route_event("list_datasets_restful"), "Query"),
+    Case("restful-list-total", "list_datasets", lambda w: route_event("list_datasets_restful", query={"orderby": "update_time"}), "GetItem"),
+    Case("restful-list-by-name", "list_datasets", lambda w: route_event("list_datasets_restful", query={"name": "alpha"}), "GetItem"),
+    Case("restful-list-by-ids", "list_datasets", lambda w: route_event("list_datasets_restful", query={"ids": f"{w.alpha},{w.beta}"}), "BatchGetItem"),
+    Case("legacy-get", "get_dataset", lambda w: route_event("get_dataset_legacy", dataset_id=w.alpha), "GetItem"),
+    Case("restful-get", "get_dataset", lambda w: route_event("get_dataset_restful", dataset_id=w.alpha), "GetItem"),
+    Case("legacy-update-read", "update_dataset", lambda w: route_event("update_dataset_legacy", body={"name": "renamed"}, dataset_id=w.alpha), "GetItem"),
+    Case("legacy-update-write", "update_dataset", lambda w: route_event("update_dataset_legacy", body={"name": "renamed"}, dataset_id=w.alpha), "TransactWriteItems"),
+    Case("restful-update-read", "update_dataset", lambda w: route_event("update_dataset_restful", body={"name": "renamed"}, dataset_id=w.alpha), "GetItem"),
+    Case("restful-update-write", "update_dataset", lambda w: route_event("update_dataset_restful", body={"name": "renamed"}, dataset_id=w.alpha), "TransactWriteItems"),
+    Case("legacy-delete-read", "delete_dataset", lambda w: route_event("delete_dataset_legacy", dataset_id=w.alpha), "GetItem", -1),
+    Case("legacy-delete-write", "delete_dataset", lambda w: route_event("delete_dataset_legacy", dataset_id=w.alpha), "TransactWriteItems", -1),
+    Case("restful-bulk-delete-read", "delete_dataset", lambda w: route_event("delete_dataset_restful", body={"ids": [w.alpha, w.beta]}), "BatchGetItem", -2),
+    Case("restful-bulk-delete-write", "delete_dataset", lambda w: route_event("delete_dataset_restful", body={"ids": [w.alpha, w.beta]}), "TransactWriteItems", -2),
+    Case("restful-delete-all-read", "delete_dataset", lambda w: route_event("delete_dataset_restful", body={"delete_all": True}), "Query", -2),
+    Case("restful-delete-all-write", "delete_dataset", lambda w: route_event("delete_dataset_restful", body={"delete_all": True}), "TransactWriteItems", -2),
 ]  # fmt: skip
 WRITE_CASES = [c for c in CASES if c.faulted == "TransactWriteItems"]
 
@@ -599,7 +599,7 @@ def _function_timeouts() -> dict[str, int]:
 
 def test_persistent_read_timeouts_exhaust_the_retries_before_the_function_times_out(table: Any) -> None:
     """A timeout is retried like any transient fault; if all attempts cannot fit in the function's
-    timeout, Lambda kills the handler mid-retry and the client never gets the §2 503. Worst case of one
+    timeout, Lambda kills the handler mid-retry and the client never gets the enveloped 503. Worst case of one
     call: each attempt waits out the connect and the read timeout, with DynamoDB's non-throttling backoff
     (at most 25 ms x 2**i) between them."""
     config: Any = storage.client().meta.config

@@ -1,11 +1,10 @@
 """A model-based test: random sequences of requests of both API generations against a plain model.
 
-Hypothesis drives creates (seed and current, with names drawn to collide case-insensitively often),
-renames (seed and current PUT), deletes (seed single, current bulk by ids, delete_all) and listings (both
+Hypothesis drives creates (legacy and RESTful, with names drawn to collide case-insensitively often),
+renames (legacy and RESTful PUT), deletes (legacy single, RESTful bulk by ids, delete_all) and listings (both
 generations, both orders, offsets, pages and page tokens), for two tenants, through the real handlers. Callers
 hold read-write or read-only keys: a read-only caller's reads answer as anyone's, and each of its writes, of
-either generation, is refused with 403 in the envelope and changes nothing.
-A dictionary per tenant says what each answer must be. After every step the raw table must agree with
+either generation, is refused with 403 in the envelope and changes nothing. A dictionary per tenant says what each answer must be. After every step the raw table must agree with
 the model, and must hold together on its own: the counter equals the number of datasets, every dataset
 has exactly its one name lock and every lock its dataset, names are unique case-insensitively — and no
 answer to one tenant ever carries an id of the other's.
@@ -44,13 +43,13 @@ def _case_variants(base: str) -> st.SearchStrategy[str]:
     return st.sampled_from(sorted({base, base.upper(), base.lower(), base.swapcase(), base.capitalize()}))
 
 
-SEED_NAMES = st.sampled_from(["kb", "Data", "x.y", "a-b_c", "q"]).flatmap(_case_variants)
+LEGACY_NAMES = st.sampled_from(["kb", "Data", "x.y", "a-b_c", "q"]).flatmap(_case_variants)
 """Few bases, many case variants: most creates and renames meet a name that is already taken."""
-CURRENT_NAMES = st.one_of(SEED_NAMES, st.sampled_from(["kb(1)", "KB(2)", "data(1)", "x.y(1)"]))
+RESTFUL_NAMES = st.one_of(LEGACY_NAMES, st.sampled_from(["kb(1)", "KB(2)", "data(1)", "x.y(1)"]))
 """Also names shaped like RAGFlow's auto-renames, so ``kb(1)`` may exist before ``kb`` is taken again."""
 ORDERS = st.sampled_from(["create_time", "update_time"])
 WRITES = st.sampled_from(
-    ["create_seed", "create_current", "rename_seed", "rename_current", "delete_seed", "delete_ids", "delete_all"]
+    ["create_legacy", "create_restful", "rename_legacy", "rename_restful", "delete_legacy", "delete_ids", "delete_all"]
 )
 READ_ONLY_REFUSAL = {"code": 403, "message": errors.READ_ONLY_MESSAGE, "data": None}
 
@@ -140,9 +139,9 @@ class DatasetMachine(RuleBasedStateMachine):
 
     # ---- creates ----------------------------------------------------------------------------------------
 
-    @rule(tenant=st.sampled_from(TENANTS), name=SEED_NAMES)
-    def create_seed(self, tenant: str, name: str) -> None:
-        """Seed API: a taken name (any case) is 409/102; otherwise the dataset is created under it."""
+    @rule(tenant=st.sampled_from(TENANTS), name=LEGACY_NAMES)
+    def create_legacy(self, tenant: str, name: str) -> None:
+        """Legacy API: a taken name (any case) is 409/102; otherwise the dataset is created under it."""
         reply = self.send(
             tenant, "create_dataset", route_event("create_dataset_legacy", tenant=tenant, body={"dataset_name": name})
         )
@@ -153,9 +152,9 @@ class DatasetMachine(RuleBasedStateMachine):
         assert (reply.status, reply.body["data"]["dataset_name"]) == (200, name)
         self.remember(tenant, reply.body["data"]["id"], name)
 
-    @rule(tenant=st.sampled_from(TENANTS), name=CURRENT_NAMES)
-    def create_current(self, tenant: str, name: str) -> None:
-        """Current API: a taken name is auto-renamed to a free one. Two rules are accepted here: ours today
+    @rule(tenant=st.sampled_from(TENANTS), name=RESTFUL_NAMES)
+    def create_restful(self, tenant: str, name: str) -> None:
+        """RESTful API: a taken name is auto-renamed to a free one. Two rules are accepted here: ours today
         (``name(n)``, n one more than the highest taken) and RAGFlow's ``duplicate_name`` (see
         ``test_auto_rename_follows_ragflows_duplicate_name``); either way the new name was free."""
         expected = {name}
@@ -172,25 +171,25 @@ class DatasetMachine(RuleBasedStateMachine):
         self.remember(tenant, reply.body["data"]["id"], reply.body["data"]["name"])
 
     @rule(
-        tenant=st.sampled_from(TENANTS), names=st.lists(st.tuples(st.booleans(), CURRENT_NAMES), min_size=2, max_size=6)
+        tenant=st.sampled_from(TENANTS), names=st.lists(st.tuples(st.booleans(), RESTFUL_NAMES), min_size=2, max_size=6)
     )
     def create_several(self, tenant: str, names: list[tuple[bool, str]]) -> None:
         """A burst of creates of both generations, so that listings have pages to turn."""
-        for seed, name in names:
-            if seed and re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
-                self.create_seed(tenant, name)
+        for legacy, name in names:
+            if legacy and re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
+                self.create_legacy(tenant, name)
             else:
-                self.create_current(tenant, name)
+                self.create_restful(tenant, name)
 
     # ---- renames ------------------------------------------------------------------------------------------
 
-    def _rename(self, tenant: str, pick: int, name: str, *, seed: bool) -> None:
+    def _rename(self, tenant: str, pick: int, name: str, *, legacy: bool) -> None:
         dataset_id = self.target(tenant, pick)
-        event_name = "update_dataset_legacy" if seed else "update_dataset_restful"
+        event_name = "update_dataset_legacy" if legacy else "update_dataset_restful"
         event = route_event(event_name, tenant=tenant, body={"name": name}, dataset_id=dataset_id)
         reply = self.send(tenant, "update_dataset", event, dataset_id)
         if dataset_id not in self.model[tenant]:
-            assert (reply.status, reply.body["code"]) == (404, 103 if seed else 102)
+            assert (reply.status, reply.body["code"]) == (404, 103 if legacy else 102)
             return
         if self.holder(tenant, name) not in {None, dataset_id}:
             assert (reply.status, reply.body["code"]) == (409, 102)
@@ -198,18 +197,18 @@ class DatasetMachine(RuleBasedStateMachine):
         assert (reply.status, reply.body["data"]["name"]) == (200, name), reply.raw
         self.model[tenant][dataset_id] = Row(dataset_id, name, reply.body["data"]["update_time"])
 
-    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), name=SEED_NAMES)
-    def rename_seed(self, tenant: str, pick: int, name: str) -> None:
-        self._rename(tenant, pick, name, seed=True)
+    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), name=LEGACY_NAMES)
+    def rename_legacy(self, tenant: str, pick: int, name: str) -> None:
+        self._rename(tenant, pick, name, legacy=True)
 
-    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), name=CURRENT_NAMES)
-    def rename_current(self, tenant: str, pick: int, name: str) -> None:
-        self._rename(tenant, pick, name, seed=False)
+    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), name=RESTFUL_NAMES)
+    def rename_restful(self, tenant: str, pick: int, name: str) -> None:
+        self._rename(tenant, pick, name, legacy=False)
 
     # ---- deletes ------------------------------------------------------------------------------------------
 
     @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50))
-    def delete_seed(self, tenant: str, pick: int) -> None:
+    def delete_legacy(self, tenant: str, pick: int) -> None:
         dataset_id = self.target(tenant, pick)
         reply = self.send(
             tenant,
@@ -228,7 +227,7 @@ class DatasetMachine(RuleBasedStateMachine):
         del self.model[tenant][dataset_id]
 
     @rule(tenant=st.sampled_from(TENANTS), picks=st.lists(st.integers(0, 50), max_size=4))
-    def delete_current_ids(self, tenant: str, picks: list[int]) -> None:
+    def delete_restful_ids(self, tenant: str, picks: list[int]) -> None:
         """All or nothing: one id that is not the caller's (absent, or the other tenant's) deletes nothing."""
         ids = [self.target(tenant, p) for p in picks]
         event = route_event("delete_dataset_restful", tenant=tenant, body={"ids": ids})
@@ -249,17 +248,17 @@ class DatasetMachine(RuleBasedStateMachine):
         assert (reply.status, reply.body["data"]) == (200, {"success_count": len(self.model[tenant])})
         self.model[tenant].clear()
 
-    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), name=SEED_NAMES, write=WRITES)
+    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), name=LEGACY_NAMES, write=WRITES)
     def read_only_write(self, tenant: str, pick: int, name: str, write: str) -> None:
         """A read-only caller may write nothing: 403 with the read-only message, and the table as the model has
         it (the invariant after each step: the same datasets, names, locks and counters, and no other item)."""
         dataset_id = self.target(tenant, pick)
         function, event = {
-            "create_seed": ("create_dataset", route_event("create_dataset_legacy", tenant=tenant, body={"dataset_name": name})),
-            "create_current": ("create_dataset", route_event("create_dataset_restful", tenant=tenant, body={"name": name})),
-            "rename_seed": ("update_dataset", route_event("update_dataset_legacy", tenant=tenant, body={"name": name}, dataset_id=dataset_id)),
-            "rename_current": ("update_dataset", route_event("update_dataset_restful", tenant=tenant, body={"name": name}, dataset_id=dataset_id)),
-            "delete_seed": ("delete_dataset", route_event("delete_dataset_legacy", tenant=tenant, dataset_id=dataset_id)),
+            "create_legacy": ("create_dataset", route_event("create_dataset_legacy", tenant=tenant, body={"dataset_name": name})),
+            "create_restful": ("create_dataset", route_event("create_dataset_restful", tenant=tenant, body={"name": name})),
+            "rename_legacy": ("update_dataset", route_event("update_dataset_legacy", tenant=tenant, body={"name": name}, dataset_id=dataset_id)),
+            "rename_restful": ("update_dataset", route_event("update_dataset_restful", tenant=tenant, body={"name": name}, dataset_id=dataset_id)),
+            "delete_legacy": ("delete_dataset", route_event("delete_dataset_legacy", tenant=tenant, dataset_id=dataset_id)),
             "delete_ids": ("delete_dataset", route_event("delete_dataset_restful", tenant=tenant, body={"ids": [dataset_id]})),
             "delete_all": ("delete_dataset", route_event("delete_dataset_restful", tenant=tenant, body={"delete_all": True})),
         }[write]  # fmt: skip
@@ -276,7 +275,7 @@ class DatasetMachine(RuleBasedStateMachine):
         count=st.integers(-1, 5),
         read_only=st.booleans(),
     )
-    def list_seed(self, tenant: str, orderby: str, desc: bool, offset: int, count: int, *, read_only: bool) -> None:
+    def list_legacy(self, tenant: str, orderby: str, desc: bool, offset: int, count: int, *, read_only: bool) -> None:
         query = {"orderby": orderby, "desc": str(desc).lower(), "offset": str(offset), "count": str(count)}
         event = as_caller(route_event("list_datasets_legacy", tenant=tenant, query=query), read_only)
         reply = self.send(tenant, "list_datasets", event)
@@ -293,7 +292,7 @@ class DatasetMachine(RuleBasedStateMachine):
         page_size=st.integers(1, 4),
         read_only=st.booleans(),
     )
-    def list_current(
+    def list_restful(
         self, tenant: str, orderby: str, desc: bool, page: int, page_size: int, *, read_only: bool
     ) -> None:
         """One page by number, then the rest of the listing by following ``next_page_token``."""
@@ -324,7 +323,7 @@ class DatasetMachine(RuleBasedStateMachine):
         assert rest == everything[start + page_size :][: len(rest)]
         assert len(rest) == max(0, len(everything) - start - page_size)
 
-    @rule(tenant=st.sampled_from(TENANTS), name=CURRENT_NAMES)
+    @rule(tenant=st.sampled_from(TENANTS), name=RESTFUL_NAMES)
     def find_by_name(self, tenant: str, name: str) -> None:
         """The name filter is case-insensitive and exact; a name only the other tenant has is absent."""
         event = route_event("list_datasets_restful", tenant=tenant, query={"name": name})
@@ -335,11 +334,13 @@ class DatasetMachine(RuleBasedStateMachine):
         else:
             assert [d["id"] for d in reply.body["data"]] == [holder]
 
-    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), seed=st.booleans(), read_only=st.booleans())
-    def get_one(self, tenant: str, pick: int, seed: bool, read_only: bool) -> None:
+    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), legacy=st.booleans(), read_only=st.booleans())
+    def get_one(self, tenant: str, pick: int, legacy: bool, read_only: bool) -> None:
         dataset_id = self.target(tenant, pick)
         event = as_caller(
-            route_event("get_dataset_legacy" if seed else "get_dataset_restful", tenant=tenant, dataset_id=dataset_id),
+            route_event(
+                "get_dataset_legacy" if legacy else "get_dataset_restful", tenant=tenant, dataset_id=dataset_id
+            ),
             read_only,
         )
         reply = self.send(tenant, "get_dataset", event, dataset_id)
@@ -395,7 +396,7 @@ TestDatasetsAgainstTheModel = DatasetMachine.TestCase
     ids=["suffix-kept", "counter-counted-up", "first-free-number"],
 )
 def test_auto_rename_follows_ragflows_duplicate_name(existing: list[str], name: str, table: Any) -> None:
-    """§4: follow RAGFlow v0.27, whose create runs ``duplicate_name`` on a taken name."""
+    """Follow RAGFlow v0.27, whose create runs ``duplicate_name`` on a taken name."""
     for taken in existing:
         assert invoke("create_dataset", route_event("create_dataset_restful", body={"name": taken})).status == 200
     reply = invoke("create_dataset", route_event("create_dataset_restful", body={"name": name}))

@@ -167,11 +167,17 @@ def test_legacy_lists_are_cut_to_fit_and_offset_continues_by_the_count_received(
     assert seen == ids[::-1]
 
 
-def test_filters_that_would_not_fit_are_400_asking_for_fewer_ids() -> None:
+def test_filtered_pages_that_would_not_fit_are_400_asking_for_a_smaller_page() -> None:
+    """Filters are paged like any listing (RAGFlow v0.27: api/apps/services/dataset_api_service.py:
+    list_datasets), so a filtered page that cannot fit names the page_size that would."""
     ids = _fill(12)
     status, body, _size = call("list_datasets", route_event("list_datasets_restful", query={"ids": ",".join(ids)}))
     assert (status, body["code"]) == (400, 101)
-    assert "fewer ids" in body["message"]
+    assert "lower page_size to 10 or less" in body["message"]
+    query = {"ids": ",".join(ids), "page_size": "10"}
+    status, body, size = call("list_datasets", route_event("list_datasets_restful", query=query))
+    assert (status, len(body["data"]), body["total_datasets"]) == (200, 10, 12)
+    assert size <= MAX_RESPONSE_BYTES
 
 
 def test_responses_carry_utf8_not_escapes() -> None:

@@ -136,11 +136,11 @@ def _new_dataset(name: str) -> str:
 
 def _success_calls(dataset_id: str) -> dict[tuple[str, str], dict[str, Any]]:
     return {
-        ("POST", "/api/v1/dataset"): {"body": {"dataset_name": "seed_kb"}},
+        ("POST", "/api/v1/dataset"): {"body": {"dataset_name": "legacy_kb"}},
         ("GET", "/api/v1/dataset"): {"query": {"desc": "false"}},
         ("GET", "/api/v1/dataset/{dataset_id}"): {"dataset_id": dataset_id},
         ("PUT", "/api/v1/dataset/{dataset_id}"): {"dataset_id": dataset_id, "body": {"description": "d"}},
-        ("POST", "/api/v1/datasets"): {"body": {"name": "current kb", "chunk_method": "qa"}},
+        ("POST", "/api/v1/datasets"): {"body": {"name": "restful kb", "chunk_method": "qa"}},
         ("GET", "/api/v1/datasets"): {"query": {"include_parsing_status": "true", "page_size": "1"}},
         ("GET", "/api/v1/datasets/{dataset_id}"): {"dataset_id": dataset_id},
         ("PUT", "/api/v1/datasets/{dataset_id}"): {"dataset_id": dataset_id, "body": {"parser_config": {}}},

@@ -22,7 +22,7 @@ def readme_parameters() -> dict[str, str]:
     section = text[text.index("\n## Configuration\n") :]
     section = section[: section.find("\n## ", 1)]
     rows = re.findall(r"^\| `([A-Za-z0-9]+)`(?: \([^|]*\))? \| ([^|]*) \|", section, flags=re.M)
-    return {name: default.strip().strip("`") for name, default in rows}
+    return {name: default.strip().strip("`").replace('""', "") for name, default in rows}
 
 
 def test_every_template_parameter_is_in_the_readmes_table_with_its_default() -> None:

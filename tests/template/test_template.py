@@ -243,3 +243,31 @@ def test_api_access_logs_never_record_the_authorization_header() -> None:
     assert "$context.authorizer.tenant_id" in log_format
     assert "Authorization" not in log_format
     assert "header" not in log_format.lower()
+
+
+def test_a_default_embedding_model_outside_the_configured_ones_fails_the_deploy() -> None:
+    """The functions refuse it when they start (dataset_core/config.py); the template's Rules refuse the deploy
+    itself, before any function exists, naming the parameters."""
+    parameters = template.load()["Parameters"]
+    assert parameters["EmbeddingModels"]["Type"] == "CommaDelimitedList"
+    (rule,) = template.load()["Rules"].values()
+    (assertion,) = rule["Assertions"]
+    assert assertion["Assert"] == {"Fn::Contains": [{"Ref": "EmbeddingModels"}, {"Ref": "DefaultEmbeddingModel"}]}
+    assert "DefaultEmbeddingModel" in assertion["AssertDescription"]
+    assert "EmbeddingModels" in assertion["AssertDescription"]
+    configured = parameters["EmbeddingModels"]["Default"].split(",")
+    assert parameters["DefaultEmbeddingModel"]["Default"] in configured
+
+
+def test_no_secret_is_readable_from_a_functions_configuration() -> None:
+    """The page-token key's ARN is configured, its value is read at run time by the one function that signs
+    tokens: whoever may read function configurations (``lambda:GetFunctionConfiguration``) cannot forge one."""
+    for name, fn in FUNCTIONS.items():
+        variables = fn["Properties"].get("Environment", {}).get("Variables", {})
+        assert "resolve:secretsmanager" not in json.dumps(variables), name
+    listed = FUNCTIONS["ListDatasetsFunction"]["Properties"]["Environment"]["Variables"]
+    assert listed["PAGE_TOKEN_SECRET_ARN"] == {"Ref": "PageTokenSecret"}
+    readers = {n for n, s in statements() if "secretsmanager:GetSecretValue" in s["Action"]}
+    assert readers == {"ListDatasetsFunction"}
+    (grant,) = [s for n, s in statements() if "secretsmanager:GetSecretValue" in s["Action"]]
+    assert grant["Resource"] == {"Ref": "PageTokenSecret"}

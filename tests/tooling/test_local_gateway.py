@@ -32,7 +32,11 @@ from gateway_stubs import request, stub_gateway
 from tools.local_gateway import MAX_INVOCATION_PAYLOAD, MAX_RESPONSE_PAYLOAD, payload_size
 
 ID = "0190f5a2c3d44e7f8a9b0c1d2e3f4a5b"
-TOO_LARGE = {"code": 101, "message": "Request body too large: the limit is 10485760 bytes", "data": None}
+TOO_LARGE = {
+    "code": 101,
+    "message": "Request too large: API Gateway takes a body of at most 10485760 bytes, and Lambda an event of at most 6291456 bytes (the body is limited to 1048576 bytes in any case)",
+    "data": None,
+}
 
 
 def test_an_event_of_exactly_lambdas_invocation_limit_runs_and_one_byte_more_is_413() -> None:

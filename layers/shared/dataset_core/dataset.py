@@ -9,7 +9,9 @@ from __future__ import annotations
 from email.utils import formatdate
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from .parser_config import with_floats
 
 Order = Literal["create_time", "update_time"]
 Permission = Literal["me", "team"]
@@ -30,10 +32,11 @@ class Dataset(BaseModel):
     name: str
     avatar: str | None = None
     description: str | None = None
-    language: str = "English"
+    language: str | None = "English"
     embd_id: str
     permission: Permission = "me"
     parser_id: str = "naive"
+    pipeline_id: str | None = None
     parser_config: dict[str, Any]
     similarity_threshold: float = 0.2
     vector_similarity_weight: float = 0.3
@@ -45,6 +48,11 @@ class Dataset(BaseModel):
     create_time: int
     update_time: int
     version: int = 1
+
+    @field_validator("parser_config")
+    @classmethod
+    def _floats(cls, config: dict[str, Any]) -> dict[str, Any]:
+        return with_floats(config)
 
 
 def http_date(epoch_ms: int) -> str:

@@ -19,6 +19,7 @@ from .errors import DomainError, PartiallyDeleted, StorageUnavailable
 from .ids import new_id
 from .observability import metrics
 from .storage import datasets as storage
+from .storage import listings
 from .storage.requests import RequestSeen
 
 MAX_PAGE = 1000
@@ -76,14 +77,22 @@ def get(tenant_id: str, dataset_id: str, *, missing: DomainError) -> Dataset:
     return ds
 
 
-def update(tenant_id: str, dataset_id: str, change: Callable[[Dataset], Dataset], *, missing: DomainError) -> Dataset:
-    """Apply ``change`` to the stored dataset and write it back, conditional on its version.
+def update(
+    tenant_id: str,
+    dataset_id: str,
+    change: Callable[[Dataset], Dataset],
+    *,
+    missing: DomainError,
+    read: Dataset | None = None,
+) -> Dataset:
+    """Apply ``change`` to the stored dataset (``read``, if the caller has just read it) and write it back,
+    conditional on its version.
 
     If another request wrote the dataset in between, read it again and re-apply: no update is lost, and a
     rename moves the name lock in the same transaction (or fails with ``DuplicateName``, changing nothing).
     """
-    for _ in contention.attempts():
-        current = get(tenant_id, dataset_id, missing=missing)
+    for attempt in contention.attempts():
+        current = read if read is not None and attempt == 0 else get(tenant_id, dataset_id, missing=missing)
         proposed = change(current.model_copy(deep=True))
         updated = proposed.model_copy(update={"version": current.version + 1, "update_time": now_ms()})
         if storage.update_dataset(current, updated):
@@ -119,7 +128,7 @@ def delete_all(tenant_id: str) -> int:
     """
     deadline = time.monotonic() + DELETE_ALL_SECONDS
     deleted = 0
-    for page in storage.dataset_refs(tenant_id):
+    for page in listings.dataset_refs(tenant_id):
         if time.monotonic() > deadline:
             raise PartiallyDeleted(deleted, None, [])
         deleted = _delete_refs(tenant_id, page, deleted_before=deleted, requested=None)
@@ -169,12 +178,12 @@ def page(
     limit: int,
     after: tuple[str, int] | None = None,
     with_total: bool = False,
-) -> storage.Listing:
+) -> listings.Listing:
     """``limit`` datasets (at most ``MAX_PAGE``) after skipping ``offset``: offset paging costs O(offset)."""
     limit = min(limit, MAX_PAGE)
     if limit <= 0:
         total = storage.dataset_count(tenant_id) if with_total else None
-        return storage.Listing([], total, more=False)
-    return storage.list_datasets(
+        return listings.Listing([], total, more=False)
+    return listings.list_datasets(
         tenant_id, orderby=orderby, descending=descending, skip=offset, limit=limit, after=after, with_total=with_total
     )

@@ -26,6 +26,19 @@ class DomainError(Exception):
 class BadRequest(DomainError):
     """Malformed input: bad JSON, wrong types, unknown fields, bad query or path values."""
 
+    @classmethod
+    def field(cls, loc: str, msg: str, value: Any) -> BadRequest:
+        """One field's problem, as a validation line."""
+        return cls(validation_line(loc, msg, value))
+
+
+def validation_line(loc: str, msg: str, value: Any) -> str:
+    """RAGFlow's line for a field's problem (api/utils/validation_utils.py: format_validation_error_message):
+    the value as Python's ``str()``, cut to 125 characters and ``...`` when longer than 128."""
+    text = str(value)
+    shown = text[:125] + "..." if len(text) > 128 else text
+    return f"Field: <{loc}> - Message: <{msg}> - Value: <{shown}>"
+
 
 class InvalidName(DomainError):
     """A name rule of the legacy API is broken."""
@@ -37,6 +50,10 @@ class NothingToUpdate(DomainError):
 
 class UnsupportedModel(DomainError):
     """An embedding model that is not among the configured ones (RAGFlow checks the tenant's models)."""
+
+
+class ConflictingFilters(DomainError):
+    """Query parameters that exclude each other (RAGFlow refuses them as a data error)."""
 
 
 class DuplicateName(DomainError):

@@ -24,18 +24,22 @@ def legacy_name(raw: str) -> str:
 
 
 def split_name(name: str) -> tuple[str, int, str]:
-    """``"kb(2).pdf"`` -> ``("kb", 2, ".pdf")``: RAGFlow's stem, counter and suffix of a name."""
-    ext = PurePosixPath(name).suffix
-    stem = name[: len(name) - len(ext)]
+    """``"kb(2).pdf"`` -> ``("kb", 2, ".pdf")``: the main part, counter and extension RAGFlow's
+    ``duplicate_name`` (api/db/services/__init__.py) reads a name as - a file path: a directory part is
+    dropped (``x/y`` -> ``y``), and the text before a ``(n)`` is right-stripped (``kb (3)`` -> ``kb``)."""
+    path = PurePosixPath(name)
+    ext = path.suffix
+    stem = path.name[: len(path.name) - len(ext)]
     counter = re.search(r"\(([0-9]+)\)$", stem)
     if counter is None:
         return stem, 0, ext
-    return stem[: counter.start()], int(counter.group(1)), ext
+    return stem[: counter.start()].rstrip(), int(counter.group(1)), ext
 
 
 def free_name(name: str, taken: set[str]) -> str:
-    """RAGFlow's ``duplicate_name``: while the name is taken (case-insensitively), count its ``(n)`` up,
-    keeping a suffix in place: ``x.y`` -> ``x(1).y``, ``kb(1)`` -> ``kb(2)``."""
+    """RAGFlow's ``duplicate_name``: while the name is taken (case-insensitively), derive the next candidate
+    from it, counting its ``(n)`` up and keeping an extension in place: ``x.y`` -> ``x(1).y``,
+    ``kb(1)`` -> ``kb(2)``."""
     while name.lower() in taken:
         stem, counter, ext = split_name(name)
         name = f"{stem}({counter + 1}){ext}"

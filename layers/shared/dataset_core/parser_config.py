@@ -1,20 +1,22 @@
-"""``parser_config``: RAGFlow v0.27's schema of it, its defaults per chunk method, and how updates merge.
+"""``parser_config``: RAGFlow v0.27's schema of it, its defaults per chunk method, and how create and update
+build the stored config from what a client sent.
 
-The schema is strict (unknown keys and wrong types are refused) and bounded: every number stays storable in
-DynamoDB and the whole config within RAGFlow's size limit.
+The schema is v0.27.0's ``ParserConfig`` (api/utils/validation_utils.py): strict, unknown keys refused at every
+level, and no length limit of its own on the free-text and list fields: the one limit is the whole config's
+size as RAGFlow measures it. What DynamoDB cannot hold (a dataset past 400 KB, numbers past 38 digits, nesting
+past 32 levels) is refused by ``storage.limits`` before any write.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import copy
+import json
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-MAX_COUNT = 1_000_000_000
-"""Upper bound of counts RAGFlow leaves open: every number must stay storable (DynamoDB: 38 digits)."""
-PageNumber = Annotated[int, Field(ge=0, le=MAX_COUNT)]
-MAX_PARSER_CONFIG_CHARS = 65535  # RAGFlow's limit; also keeps a dataset far below DynamoDB's 400 KB item cap
+MAX_PARSER_CONFIG_CHARS = 65535
 
 
 class _Strict(BaseModel):
@@ -23,111 +25,248 @@ class _Strict(BaseModel):
 
 class GraphragConfig(_Strict):
     use_graphrag: bool = False
-    entity_types: list[Annotated[str, StringConstraints(max_length=128)]] = Field(
-        default_factory=lambda: ["organization", "person", "geo", "event", "category"], max_length=64
-    )
+    entity_types: list[str] = Field(default_factory=lambda: ["organization", "person", "geo", "event", "category"])
     method: Literal["light", "general", "ner"] = "light"
     community: bool = False
     resolution: bool = False
     batch_chunk_token_size: int = Field(default=4096, ge=512, le=8196)
+    retry_attempts: int = Field(default=2, ge=1, le=10)
+    retry_backoff_seconds: float = Field(default=2.0, ge=0, le=600)
+    retry_backoff_max_seconds: float = Field(default=60.0, ge=0, le=3600)
+    build_subgraph_timeout_per_chunk_seconds: int = Field(default=300, ge=1, le=86400)
+    build_subgraph_min_timeout_seconds: int = Field(default=600, ge=1, le=86400)
+    merge_timeout_seconds: int = Field(default=180, ge=0, le=86400)
+    resolution_timeout_seconds: int = Field(default=1800, ge=0, le=86400)
+    community_timeout_seconds: int = Field(default=1800, ge=0, le=86400)
+    lock_acquire_timeout_seconds: int = Field(default=600, ge=0, le=86400)
+
+
+RAPTOR_PROMPT = (
+    "Summarize the paragraphs below without inventing facts or changing numbers.\n"
+    "Output exactly two parts in the same language as the source:\n"
+    "1. First line: a concise title only.\n"
+    "2. Following lines: a concise summary of the content.\n"
+    "Do not output labels, Markdown headings, bullet points, or any other commentary.\n\n"
+    "Paragraphs:\n{cluster_content}"
+)
+_RAPTOR_LEGACY_KEYS = ("threshold", "clustering_method", "tree_builder", "ext")
 
 
 class RaptorConfig(_Strict):
     use_raptor: bool = False
-    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=65535)] = (
-        "Please summarize the following paragraphs. Be careful with the numbers, do not make things up. "
-        "Paragraphs as following:\n      {cluster_content}\nThe above is the content you need to summarize."
-    )
-    max_token: int = Field(default=512, ge=1, le=2048)
-    clustering_threshold: float = Field(default=0.3, ge=0.0, le=1.0)
+    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = RAPTOR_PROMPT
+    max_token: int = Field(default=512, ge=512, le=2048)
+    clustering_threshold: float = Field(default=0.3, ge=0, le=1)
+    clustering_ratio: float = Field(default=0.5, ge=0, le=1)
     max_cluster: int = Field(default=64, ge=1, le=1024)
-    random_seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    random_seed: int = Field(default=0, ge=0)
     scope: Literal["file", "dataset"] = "file"
+    auto_disable_for_structured_data: bool = True
 
-    @field_validator("max_token")
+    @model_validator(mode="before")
     @classmethod
-    def _at_least_512(cls, value: int) -> int:
-        return max(value, 512)  # RAGFlow raises smaller values silently
+    def _drop_legacy_keys(cls, data: Any) -> Any:
+        """Older RAGFlow's keys are dropped silently; ``ext.clustering_threshold`` stands in for a missing
+        top-level one."""
+        if not isinstance(data, dict) or not any(key in data for key in _RAPTOR_LEGACY_KEYS):
+            return data
+        ext = data.get("ext")
+        data = {key: value for key, value in data.items() if key not in _RAPTOR_LEGACY_KEYS}
+        if isinstance(ext, dict) and "clustering_threshold" in ext and "clustering_threshold" not in data:
+            data["clustering_threshold"] = ext["clustering_threshold"]
+        return data
+
+    @field_validator("max_token", mode="before")
+    @classmethod
+    def _at_least_512(cls, value: Any) -> Any:
+        """A number below 512 is raised to 512 silently (a float only then: strict otherwise)."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 512:
+            return 512
+        return value
 
 
 class ParentChildConfig(_Strict):
     use_parent_child: bool = False
-    children_delimiter: Annotated[str, StringConstraints(min_length=1, max_length=255)] = "\n"
+    children_delimiter: Annotated[str, StringConstraints(min_length=1)] = "\n"
+
+
+ColumnRole = Literal["indexing", "metadata", "both"]
 
 
 class ParserConfig(_Strict):
     auto_keywords: int = Field(default=0, ge=0, le=32)
     auto_questions: int = Field(default=0, ge=0, le=10)
     chunk_token_num: int = Field(default=512, ge=1, le=2048)
-    delimiter: Annotated[str, StringConstraints(min_length=1, max_length=255)] = "\n"
+    delimiter: Annotated[str, StringConstraints(min_length=1)] = "\n"
     graphrag: GraphragConfig = Field(default_factory=GraphragConfig)
     html4excel: bool = False
-    layout_recognize: Annotated[str, StringConstraints(max_length=255)] = "DeepDOC"
+    layout_recognize: str = "DeepDOC"
     raptor: RaptorConfig = Field(default_factory=RaptorConfig)
-    tag_kb_ids: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default_factory=list, max_length=100)
+    tag_kb_ids: list[str] = Field(default_factory=list)
     topn_tags: int = Field(default=1, ge=1, le=10)
-    filename_embd_weight: float | None = Field(default=0.1, ge=0.0, le=1.0)
-    task_page_size: int | None = Field(default=None, ge=1, le=MAX_COUNT)
-    pages: list[Annotated[list[PageNumber], Field(min_length=2, max_length=2)]] | None = Field(
-        default=None, max_length=1000
-    )
+    filename_embd_weight: float | None = Field(default=0.1, ge=0, le=1)
+    task_page_size: int | None = Field(default=None, ge=1)
+    pages: list[list[int]] | None = None
     parent_child: ParentChildConfig = Field(default_factory=ParentChildConfig)
-    children_delimiter: Annotated[str, StringConstraints(max_length=255)] = ""
+    children_delimiter: str = ""
     enable_children: bool = False
-    image_context_size: int = Field(default=0, ge=0, le=MAX_COUNT)
-    table_context_size: int = Field(default=0, ge=0, le=MAX_COUNT)
+    compilation_template_group_id: list[str] = Field(default_factory=list)
+    ext: dict[str, Any] = Field(default_factory=dict)
+    table_column_mode: Literal["auto", "manual"] | None = None
+    table_column_roles: dict[str, ColumnRole] | None = None
+    table_column_names: list[str] | None = None
+
+    @field_validator("compilation_template_group_id", mode="before")
+    @classmethod
+    def _template_groups(cls, value: Any) -> list[str]:
+        """Lenient: a string is one group, anything but a list none; items stripped, empty and repeated ones
+        and non-strings dropped."""
+        items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        groups: list[str] = []
+        for item in items:
+            if isinstance(item, str) and item.strip() and item.strip() not in groups:
+                groups.append(item.strip())
+        return groups
+
+    @field_validator("table_column_roles", mode="before")
+    @classmethod
+    def _legacy_roles(cls, value: Any) -> Any:
+        """The legacy role ``vectorize`` is ``indexing``."""
+        if isinstance(value, dict):
+            return {column: "indexing" if role == "vectorize" else role for column, role in value.items()}
+        return value
 
     @model_validator(mode="after")
     def _fits(self) -> ParserConfig:
-        if len(self.model_dump_json()) > MAX_PARSER_CONFIG_CHARS:
+        """v0.27.0's one size limit, measured as it measures it (api/utils/validation_utils.py:
+        CreateDatasetReq.validate_parser_config_json_length): the characters of the complete config, every
+        default included, as compact JSON with non-ASCII characters unescaped."""
+        size = len(json.dumps(self.model_dump(), ensure_ascii=False, separators=(",", ":")))
+        if size > MAX_PARSER_CONFIG_CHARS:
             raise PydanticCustomError(
-                "too_long", "Parser config exceeds size limit (max 65,535 characters in its JSON form)"
+                "too_long",
+                "Parser config exceeds size limit (max 65,535 characters). Current size: {size}",
+                {"size": size},
             )
         return self
 
 
-_NAIVE_DEFAULTS: dict[str, Any] = {
-    "layout_recognize": "DeepDOC",
-    "chunk_token_num": 512,
-    "delimiter": "\n",
-    "auto_keywords": 0,
-    "auto_questions": 0,
-    "html4excel": False,
-    "topn_tags": 3,
-    "raptor": {**RaptorConfig().model_dump(), "use_raptor": True},
-    "graphrag": {**GraphragConfig().model_dump(), "use_graphrag": True},
-    "parent_child": ParentChildConfig().model_dump(),
-    "children_delimiter": "",
-    "image_context_size": 0,
-    "table_context_size": 0,
+# ---- defaults and what create and update store (api/utils/api_utils.py: get_parser_config, deep_merge) ----------
+
+BASE_DEFAULTS: dict[str, Any] = {"table_context_size": 0, "image_context_size": 0}
+_NO_RAPTOR: dict[str, Any] = {"raptor": {"use_raptor": False}, "graphrag": {"use_graphrag": False}}
+METHOD_DEFAULTS: dict[str, dict[str, Any]] = {
+    "naive": {
+        "layout_recognize": "DeepDOC",
+        "chunk_token_num": 512,
+        "delimiter": "\n",
+        "auto_keywords": 0,
+        "auto_questions": 0,
+        "html4excel": False,
+        "topn_tags": 3,
+        "raptor": {
+            "use_raptor": True,
+            "prompt": RAPTOR_PROMPT,
+            "max_token": 512,
+            "clustering_threshold": 0.3,
+            "clustering_ratio": 0.5,
+            "max_cluster": 64,
+            "random_seed": 0,
+        },
+        "graphrag": {
+            "use_graphrag": True,
+            **GraphragConfig().model_dump(exclude={"use_graphrag", "community", "resolution"}),
+        },
+        "parent_child": {"use_parent_child": False, "children_delimiter": "\n"},
+        "children_delimiter": "",
+    },
+    **dict.fromkeys(("qa", "manual", "paper", "book", "laws", "presentation"), _NO_RAPTOR),
 }
-_NO_RAPTOR_METHODS = {"qa", "manual", "paper", "book", "laws", "presentation"}
+"""Each chunk method's defaults over ``BASE_DEFAULTS``; the other methods (email, one, picture, table, tag,
+resume) have none."""
 
 
-def default_parser_config(chunk_method: str) -> dict[str, Any]:
-    """What RAGFlow stores for a chunk method when no ``parser_config`` is given."""
-    if chunk_method == "naive":
-        return deep_merge({}, _NAIVE_DEFAULTS)
-    base: dict[str, Any] = {"image_context_size": 0, "table_context_size": 0}
-    if chunk_method in _NO_RAPTOR_METHODS:
-        base |= {"raptor": {"use_raptor": False}, "graphrag": {"use_graphrag": False}}
-    return base
+def method_defaults(chunk_method: str) -> dict[str, Any]:
+    """What RAGFlow stores for a chunk method when no ``parser_config`` is given (no ``llm_id``: create adds it)."""
+    return _flattened(deep_merge(BASE_DEFAULTS, METHOD_DEFAULTS.get(chunk_method, {})))
 
 
-def for_create(chunk_method: str, given: ParserConfig | None) -> dict[str, Any]:
-    """The config a new dataset stores: the method's defaults, under what the client sent."""
-    defaults = default_parser_config(chunk_method)
-    if given is None or not given.model_fields_set:  # absent, null or {}: the method's defaults
-        return defaults
-    return deep_merge(defaults, given.model_dump())
+def for_create(chunk_method: str, given: ParserConfig | None, chat_model: str | None) -> dict[str, Any]:
+    """The config a new dataset stores (knowledgebase_service.py: KnowledgebaseService.create_with_name):
+    without a config, the method's defaults; with one, every model default under what was sent, over the
+    method's defaults (so all methods store the same); ``children_delimiter`` flattened from ``parent_child``;
+    then the tenant's chat model as ``llm_id``, if the deployment names one."""
+    config = method_defaults(chunk_method)
+    if given is not None and given.model_fields_set:
+        config = _flattened(deep_merge(config, given.model_dump()))
+    if chat_model is not None:
+        config["llm_id"] = chat_model
+    return config
+
+
+def _flattened(config: dict[str, Any]) -> dict[str, Any]:
+    parent_child = config.get("parent_child")
+    if isinstance(parent_child, dict) and parent_child.get("use_parent_child"):
+        config["children_delimiter"] = parent_child.get("children_delimiter", "\n")
+    elif parent_child:
+        config["children_delimiter"] = ""
+    return config
+
+
+def for_update(stored: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
+    """The stored config after an update that sent a non-empty config (dataset_api_service.py:
+    update_dataset): the parent-child flags are always set from this request - without ``use_parent_child``
+    they are reset and the sent ``parent_child`` counts as ``{}`` - the sent ``ext`` moves to the top level,
+    then what was sent is merged over what is stored."""
+    sent = dict(sent)
+    parent_child = sent.get("parent_child") or {}
+    if parent_child.get("use_parent_child"):
+        sent["children_delimiter"] = parent_child.get("children_delimiter", "\n")
+        sent["enable_children"] = True
+    else:
+        sent |= {"children_delimiter": "", "enable_children": False, "parent_child": {}}
+    sent |= sent.pop("ext", None) or {}
+    return deep_merge(stored, sent)
 
 
 def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """``update`` over ``base``, recursing into objects; neither input is modified."""
-    merged = dict(base)
+    """``update`` over a deep copy of ``base``, recursing where both hold an object; neither is modified."""
+    merged = copy.deepcopy(base)
     for key, value in update.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = deep_merge(merged[key], value)
         else:
-            merged[key] = value
+            merged[key] = copy.deepcopy(value)
     return merged
+
+
+# ---- numbers as DynamoDB returns them ---------------------------------------------------------------------------
+
+
+def _float_paths(model: type[BaseModel]) -> dict[str, Any]:
+    """The float fields of a config model, as a tree: ``{"filename_embd_weight": None, "raptor": {...}}``."""
+    tree: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        kinds = get_args(field.annotation) or (field.annotation,)
+        if float in kinds:
+            tree[name] = None
+        for kind in kinds:
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                tree[name] = _float_paths(kind)
+    return tree
+
+
+_FLOATS = _float_paths(ParserConfig)
+
+
+def with_floats(config: dict[str, Any], floats: dict[str, Any] = _FLOATS) -> dict[str, Any]:
+    """``config`` with its float fields as floats again. DynamoDB stores numbers without trailing zeros and
+    returns ``2`` for ``2.0``; RAGFlow answers ``2.0``, and so do we."""
+    restored = dict(config)
+    for name, inner in floats.items():
+        value = restored.get(name)
+        if inner is None and isinstance(value, int) and not isinstance(value, bool):
+            restored[name] = float(value)
+        elif inner is not None and isinstance(value, dict):
+            restored[name] = with_floats(value, inner)
+    return restored

@@ -80,6 +80,9 @@ class Route:
     message: str = "success"
     errors: tuple[type[DomainError], ...] = ()
     """The domain errors the operation raises, beyond those every route can answer with."""
+    path_in_body: tuple[str, ...] = ()
+    """Path parameters the body model validates too, set over any key of the body with their name (RAGFlow
+    validates the update's dataset id with its body, so its problems are reported together)."""
     idempotent: bool = False
     """Takes an ``Idempotency-Key`` header, passed to the handler as ``idempotency_key``."""
 
@@ -117,16 +120,20 @@ class App:
     def resolve(self, event: Mapping[str, Any]) -> ProxyResponse:
         """The response to one API Gateway (REST, proxy) event; every failure in the envelope."""
         try:
-            payload = request.body(event)
+            request.check_encoding(event)
             route = self._route(event)
             parameters = event.get("pathParameters") or {}
             arguments: dict[str, Any] = {name: parameters[name] for name in route.path_parameters}
             arguments["tenant_id"] = request.tenant_id(event, time.time())
-            query = _validated(route.query or NoQuery, request.query(event), "query")
+            if route.body is not None:
+                payload = request.json_object(event) | {name: arguments[name] for name in route.path_in_body}
+            else:
+                request.raw_body(event)  # unread, but held to the same size limit
+            query = _validated(route.query or NoQuery, request.query(event))
             if route.query is not None:
                 arguments["query"] = query
             if route.body is not None:
-                arguments["body"] = _validated(route.body, payload, "body")
+                arguments["body"] = _validated(route.body, payload)
             if route.idempotent:
                 arguments["idempotency_key"] = request.header(event, IDEMPOTENCY_HEADER)
             result = route.handler(**arguments)
@@ -147,10 +154,8 @@ class App:
         return route
 
 
-def _validated(model: type[M], value: Any, where: str) -> M:
+def _validated(model: type[M], value: Any) -> M:
     """``value`` as ``model``, or a 400/101 naming each problem as RAGFlow words it."""
-    if value is None:
-        raise BadRequest(validation_message([{"loc": (where,), "msg": "Field required", "input": None}]))
     try:
         return model.model_validate(value)
     except ValidationError as error:

@@ -17,10 +17,8 @@ from ..config import settings
 from ..errors import BadRequest, KeyIsReadOnly, PayloadTooLarge, Unauthorized, UnsupportedMediaType
 
 MULTI_VALUED_QUERY = {"ids"}
-"""Query parameters a client may repeat (``?ids=a&ids=b``); any other repeat is refused."""
+"""Query parameters a client may repeat (``?ids=a&ids=b``); of any other, the first occurrence counts."""
 MALFORMED_JSON = "Malformed JSON syntax: Missing commas/brackets or invalid encoding"
-_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-_JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
 def tenant_id(event: Mapping[str, Any], now: float) -> str:
@@ -48,44 +46,53 @@ def request_id(event: Mapping[str, Any]) -> str:
 
 
 def query(event: Mapping[str, Any]) -> dict[str, Any]:
-    """Repeatable parameters as lists, the others as their one value (``body`` refused repeats)."""
+    """Repeatable parameters as lists, the others as their first value, as RAGFlow reads them (API Gateway's
+    ``queryStringParameters`` would hold the last)."""
     multi = event.get("multiValueQueryStringParameters")
     if multi is None:
         multi = {name: [value] for name, value in (event.get("queryStringParameters") or {}).items()}
-    return {name: values if name in MULTI_VALUED_QUERY else values[-1] for name, values in multi.items()}
+    return {name: values if name in MULTI_VALUED_QUERY else values[0] for name, values in multi.items()}
 
 
-def body(event: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Reject what must not reach the models; returns the body's JSON object, or None without a body."""
+def check_encoding(event: Mapping[str, Any]) -> None:
+    """Query and path values must be text a response can carry (UTF-8: no lone surrogates)."""
     for name, values in (event.get("multiValueQueryStringParameters") or {}).items():
         if not _encodable(name, *values):
             raise BadRequest(f"Invalid query parameter encoding: {name.encode('utf-8', 'replace')[:64]!r}")
-        if len(values) > 1 and name not in MULTI_VALUED_QUERY:  # the last one would silently win
-            raise BadRequest(f"Field: {name} - Message: Given more than once - Value: {values[:4]}")
     if not _encodable(*(event.get("pathParameters") or {}).values()):
         raise BadRequest("Invalid path encoding")
-    raw_body = event.get("body")
-    if raw_body is None or raw_body == "":
-        if event.get("httpMethod") in {"POST", "PUT", "PATCH"}:
-            _require_json(event)
-        return None
-    raw = raw_body.encode() if not event.get("isBase64Encoded") else _b64(raw_body)
+
+
+def raw_body(event: Mapping[str, Any]) -> bytes:
+    """The body's bytes (empty without one), within ``MAX_BODY_BYTES``."""
+    raw_text = event.get("body") or ""
+    raw = raw_text.encode() if not event.get("isBase64Encoded") else _b64(raw_text)
     if len(raw) > settings().max_body_bytes:
         raise PayloadTooLarge(settings().max_body_bytes)
-    if event.get("httpMethod") in _BODY_METHODS:
-        _require_json(event)
+    return raw
+
+
+def json_object(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The body of a route that takes one, checked as RAGFlow v0.27 checks it, in its order
+    (api/utils/validation_utils.py: validate_and_parse_json_request): the content type (the raw header in the
+    message, ``None`` when absent), the JSON syntax (an empty body is malformed; ``NaN`` and ``Infinity`` parse as
+    floats, as Python's parser takes them), a falsy value (``null``, ``false``, ``0``, ``""``, ``[]``) counted as
+    ``{}``, then an object, naming Python's type of anything else. Beyond RAGFlow: the size limit first, and
+    invalid UTF-8 or lone surrogates are malformed JSON (RAGFlow answers code 100 with the exception)."""
+    raw = raw_body(event)
+    content_type = header(event, "Content-Type")
+    if content_type is None or content_type.split(";", maxsplit=1)[0].strip().lower() != "application/json":
+        raise UnsupportedMediaType(str(content_type))
     try:
-        payload = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
+        payload = json.loads(raw.decode("utf-8"))
         json.dumps(payload, ensure_ascii=False).encode("utf-8")  # "\ud800" escapes decode to lone surrogates
     except (ValueError, RecursionError):  # invalid UTF-8 or JSON, lone surrogates, absurd nesting
         raise BadRequest(MALFORMED_JSON) from None
+    if not payload:
+        return {}
     if not isinstance(payload, dict):
-        raise BadRequest(f"Invalid request payload: expected object, got {_JSON_TYPES.get(type(payload), 'null')}")
+        raise BadRequest(f"Invalid request payload: expected object, got {type(payload).__name__}")
     return payload
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")  # Python's parser would take NaN and Infinity
 
 
 def _encodable(*texts: str) -> bool:
@@ -108,10 +115,3 @@ def header(event: Mapping[str, Any], name: str) -> str | None:
     """A request header's value (header names are case-insensitive), or None."""
     wanted = name.lower()
     return next((str(v) for k, v in (event.get("headers") or {}).items() if k.lower() == wanted), None)
-
-
-def _require_json(event: Mapping[str, Any]) -> None:
-    """415 unless the body is declared JSON (media types are case-insensitive)."""
-    content_type = header(event, "Content-Type") or ""
-    if content_type.split(";", maxsplit=1)[0].strip().lower() != "application/json":
-        raise UnsupportedMediaType(content_type or "nothing")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
 from .. import errors
+from ..config import ErrorStatuses, settings
 from ..payload import dumps
 
 # RAGFlow's RetCode numbers (api/settings.py, common/constants.py).
@@ -21,33 +22,55 @@ UNAUTHORIZED = 401
 FORBIDDEN = 403
 NOT_FOUND = 404
 
-ERRORS: dict[type[errors.DomainError], tuple[int, int]] = {
-    errors.BadRequest: (400, ARGUMENT_ERROR),
-    errors.InvalidName: (400, DATA_ERROR),
-    errors.NothingToUpdate: (400, DATA_ERROR),
-    errors.UnsupportedModel: (400, DATA_ERROR),
-    errors.Unauthorized: (401, UNAUTHORIZED),
-    errors.KeyIsReadOnly: (403, FORBIDDEN),
-    errors.DatasetNotFound: (404, DATA_ERROR),
-    errors.DatasetNotOwned: (404, OPERATING_ERROR),
-    errors.RouteNotFound: (404, NOT_FOUND),
-    errors.DuplicateName: (409, DATA_ERROR),
-    errors.QuotaExceeded: (409, DATA_ERROR),
-    errors.IdempotencyKeyReused: (422, ARGUMENT_ERROR),
-    errors.PayloadTooLarge: (413, ARGUMENT_ERROR),
-    errors.ItemTooLarge: (413, ARGUMENT_ERROR),
-    errors.ResponseTooLarge: (400, ARGUMENT_ERROR),
-    errors.UnsupportedMediaType: (415, ARGUMENT_ERROR),
-    errors.StorageUnavailable: (503, CONNECTION_ERROR),
+
+class Answer(NamedTuple):
+    """How a domain error is answered."""
+
+    status: int
+    """The HTTP status (``ERROR_STATUSES=http``, the default)."""
+    code: int
+    """RAGFlow's code, in either convention."""
+    application: bool = True
+    """An application error: HTTP 200 under ``ERROR_STATUSES=ragflow``, as RAGFlow answers every error of its
+    own (api/utils/api_utils.py: get_error_data_result, get_error_argument_result). The others keep their status
+    in both conventions: authentication and a read-only key's refusal (RAGFlow's 401 too; API Gateway's 403 for
+    the read-only key), an unknown route (its 404 too), a body over the transport limit (API Gateway's 413 for
+    its own limit), and an unavailable database (5xx, what retrying clients and alarms watch)."""
+
+
+ERRORS: dict[type[errors.DomainError], Answer] = {
+    errors.BadRequest: Answer(400, ARGUMENT_ERROR),
+    errors.InvalidName: Answer(400, DATA_ERROR),
+    errors.NothingToUpdate: Answer(400, DATA_ERROR),
+    errors.UnsupportedModel: Answer(400, DATA_ERROR),
+    errors.ConflictingFilters: Answer(400, DATA_ERROR),
+    errors.Unauthorized: Answer(401, UNAUTHORIZED, application=False),
+    errors.KeyIsReadOnly: Answer(403, FORBIDDEN, application=False),
+    errors.DatasetNotFound: Answer(404, DATA_ERROR),
+    errors.DatasetNotOwned: Answer(404, OPERATING_ERROR),
+    errors.RouteNotFound: Answer(404, NOT_FOUND, application=False),
+    errors.DuplicateName: Answer(409, DATA_ERROR),
+    errors.QuotaExceeded: Answer(409, DATA_ERROR),
+    errors.IdempotencyKeyReused: Answer(422, ARGUMENT_ERROR),
+    errors.PayloadTooLarge: Answer(413, ARGUMENT_ERROR, application=False),
+    errors.ItemTooLarge: Answer(413, ARGUMENT_ERROR),
+    errors.ResponseTooLarge: Answer(400, ARGUMENT_ERROR),
+    errors.UnsupportedMediaType: Answer(415, ARGUMENT_ERROR),
+    errors.StorageUnavailable: Answer(503, CONNECTION_ERROR, application=False),
 }
-"""Domain error -> (HTTP status, RAGFlow code). A subclass not listed answers as its nearest listed base."""
+"""Domain error -> how it is answered. A subclass not listed answers as its nearest listed base."""
 
 ProxyResponse = dict[str, Any]
 """What a Lambda proxy integration returns to API Gateway: statusCode, headers, body."""
 
 
-def status_and_code(error_class: type[errors.DomainError]) -> tuple[int, int]:
-    return next(ERRORS[cls] for cls in error_class.__mro__ if cls in ERRORS)
+def status_and_code(error_class: type[errors.DomainError], mode: ErrorStatuses | None = None) -> tuple[int, int]:
+    """The HTTP status and code of an error, in the deployment's convention (``mode`` overrides it), from the
+    nearest listed class's answer; a class nobody listed is a bug of ours: 500, still in the envelope."""
+    answer = next((ERRORS[cls] for cls in error_class.__mro__ if cls in ERRORS), Answer(500, EXCEPTION_ERROR, False))
+    if answer.application and (mode or settings().error_statuses) == "ragflow":
+        return 200, answer.code
+    return answer.status, answer.code
 
 
 def json_response(status: int, body: Mapping[str, Any]) -> ProxyResponse:
@@ -104,12 +127,14 @@ MAX_ERROR_BODY_BYTES = 16 * 1024
 
 
 def validation_message(problems: Any) -> str:
-    """RAGFlow's wording for pydantic errors: ``Field: <loc> - Message: <msg> - Value: <input>`` lines."""
+    """RAGFlow's wording for pydantic errors: one ``errors.validation_line`` each, a model-level error with an
+    empty location. Beyond RAGFlow: at most ``MAX_PROBLEMS`` lines and a count of the rest, bounded locations
+    and messages."""
     lines = []
     for problem in problems[:MAX_PROBLEMS]:
-        loc = ".".join(str(part) for part in problem.get("loc", ()))[:128] or "body"
+        loc = ".".join(str(part) for part in problem.get("loc", ()))[:128]
         msg = str(problem.get("msg", "Invalid value"))[:256]
-        lines.append(f"Field: {loc} - Message: {msg} - Value: {str(problem.get('input'))[:128]}")
+        lines.append(errors.validation_line(loc, msg, problem.get("input")))
     if len(problems) > MAX_PROBLEMS:
         lines.append(f"... and {len(problems) - MAX_PROBLEMS} more problems")
     return "\n".join(lines) or "Invalid request"

@@ -80,7 +80,7 @@ class LegacyDataset(BaseModel):
     doc_num: int
     embd_id: str
     id: str
-    language: str
+    language: str | None
     name: str
     parser_config: dict[str, Any]
     parser_id: str

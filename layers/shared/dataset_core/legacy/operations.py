@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import datasets, embedding, idempotency, payload
+from ..config import settings
 from ..dataset import Dataset
 from ..errors import BadRequest, DatasetNotFound, DatasetNotOwned, NothingToUpdate
 from ..ids import normalize_id
@@ -67,7 +68,8 @@ def update(tenant_id: str, raw_id: str, request: LegacyUpdateRequest) -> LegacyD
     if not sent:
         raise NothingToUpdate("Please input at least one parameter that you want to update!")
     name = legacy_name(sent["name"]) if "name" in sent else None
-    embd_id = embedding.resolve(sent["embedding_model_id"]) if "embedding_model_id" in sent else None
+    models = settings().embedding_models
+    embd_id = embedding.resolve(sent["embedding_model_id"], models) if "embedding_model_id" in sent else None
 
     def change(ds: Dataset) -> Dataset:
         ds.name = name or ds.name

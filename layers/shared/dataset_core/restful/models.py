@@ -1,36 +1,41 @@
-"""Request and response shapes of the RESTful API (v0.27 rules).
+"""What clients send to the RESTful API: RAGFlow v0.27.0's request models (api/utils/validation_utils.py:
+CreateDatasetReq, UpdateDatasetReq, DeleteDatasetReq, ListDatasetReq). What it answers is ``views``.
 
-Strict models: unknown fields, wrong types and out-of-range values are refused with pydantic's message,
-which ``http.responses.validation_message`` words as RAGFlow does (``Field: <loc> - Message: <msg> - Value: <v>``).
+Fields are declared in v0.27.0's order, because that is the order of the lines of a validation message
+(``errors.validation_line``). Bodies are strict (no coercion, unknown keys refused); the list query is lax, as
+query values arrive as strings.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from .. import embedding
-from ..dataset import ChunkMethod, Dataset, Order, http_date
+from ..dataset import ChunkMethod, Order
+from ..ids import normalize_id
 from ..parser_config import ParserConfig
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _printable(value: str) -> str:
-    """Names are shown in UIs and logs: no NUL, no newlines, no terminal escapes (RAGFlow allows them)."""
-    if _CONTROL.search(value):
-        raise PydanticCustomError("name_control_chars", "Name must not contain control characters")
-    return value
-
-
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), AfterValidator(_printable)
-]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 LongText = Annotated[str, StringConstraints(max_length=65535)]
 _IMAGE_TYPES = ["image/jpeg", "image/png"]
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_METHODS = get_args(ChunkMethod)
+METHODS_MESSAGE = "Input should be " + ", ".join(f"'{m}'" for m in _METHODS[:-1]) + f" or '{_METHODS[-1]}'"
 
 
 class _Strict(BaseModel):
@@ -38,170 +43,252 @@ class _Strict(BaseModel):
 
 
 def _check_avatar(value: str | None) -> str | None:
+    """CreateDatasetReq.validate_avatar_base64: a ``data:`` URI of a JPEG or PNG, only its prefix checked."""
     if not value:
         return value
     if "," not in value:
-        raise PydanticCustomError("format_invalid", "Missing MIME prefix. Expected format: data:<mime>;base64,<data>")
+        raise PydanticCustomError("format_invalid", "missing MIME prefix. Expected format: data:<mime>;base64,<data>")
     prefix = value.split(",", 1)[0]
     if not prefix.startswith("data:"):
-        raise PydanticCustomError("format_invalid", "Invalid MIME prefix format. Must start with 'data:'")
+        raise PydanticCustomError("format_invalid", "invalid MIME prefix format. Must start with 'data:'")
     if prefix[5:].split(";", 1)[0] not in _IMAGE_TYPES:
         raise PydanticCustomError("format_invalid", f"Unsupported MIME type. Allowed: {_IMAGE_TYPES}")
     return value
 
 
-class _DatasetFields(_Strict):
-    avatar: Annotated[str, StringConstraints(max_length=65535)] | None = None
+def _uuid(value: str) -> str:
+    normalized = normalize_id(value)
+    if normalized is None:
+        raise PydanticCustomError("format_invalid", "Invalid UUID format")
+    return normalized
+
+
+def _duplicates(ids: list[str]) -> None:
+    """``Duplicate ids: '<a, b>'``: each repeated id once, in the order of its first appearance."""
+    repeated = [i for n, i in enumerate(ids) if ids.count(i) > 1 and i not in ids[:n]]
+    if repeated:
+        raise PydanticCustomError("duplicate", "Duplicate ids: '{ids}'", {"ids": ", ".join(repeated)})
+
+
+class MetadataField(_Strict):
+    key: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+    type: Literal["string", "list", "time", "number"]
     description: LongText | None = None
-    embedding_model: Annotated[str, StringConstraints(max_length=255)] | None = None
+    enum: list[str] | None = None
+
+
+class AutoMetadataConfig(_Strict):
+    """Any value (even ``{}``) turns metadata extraction on (dataset_api_service.py: create_dataset)."""
+
+    metadata: list[MetadataField] = Field(default_factory=list)
+    built_in_metadata: list[MetadataField] = Field(default_factory=list)
+
+
+class _DatasetFields(_Strict):
+    """The fields create and update share, in v0.27.0's order (``name`` is declared by each)."""
+
+    name: Name
+    avatar: LongText | None = None
+    description: LongText | None = None
+    embedding_model: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
     permission: Literal["me", "team"] = "me"
-    chunk_method: ChunkMethod = "naive"
+    parse_type: int | None = Field(default=None, ge=0, le=64)
+    pipeline_id: Annotated[str, StringConstraints(min_length=32, max_length=32)] | None = None
+    chunk_method: ChunkMethod | None = None
     parser_config: ParserConfig | None = None
+    auto_metadata_config: AutoMetadataConfig | None = None
+    ext: dict[str, Any] = Field(
+        default_factory=dict, description="Further fields of this request, as if sent at the top level"
+    )
 
     _avatar = field_validator("avatar")(_check_avatar)
     _embedding = field_validator("embedding_model")(embedding.check_format)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _ext_fields(cls, data: Any) -> Any:
+        """RAGFlow merges ``ext``'s keys into the request unvalidated, so they can set any column; here they
+        can set this request's own fields, validated as those fields, and nothing else."""
+        if not isinstance(data, dict) or not isinstance(data.get("ext"), dict) or not data["ext"]:
+            return data
+        own = {k: v for k, v in data["ext"].items() if k in cls.model_fields and k not in {"ext", "dataset_id"}}
+        return {**data, **own, "ext": {k: v for k, v in data["ext"].items() if k not in own}}
+
+    @field_validator("ext")
+    @classmethod
+    def _only_own_fields(cls, ext: dict[str, Any]) -> dict[str, Any]:
+        if ext:
+            raise PydanticCustomError("extra_forbidden", "Extra inputs are not permitted")
+        return ext
+
+    @field_validator("pipeline_id")
+    @classmethod
+    def _hexadecimal(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not _HEX.fullmatch(value):
+            raise PydanticCustomError("format_invalid", "pipeline_id must be hexadecimal")
+        return value.lower()
+
+    @field_validator("chunk_method", mode="wrap")
+    @classmethod
+    def _method_or_pipeline(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        """A chunk method, or - only beside a ``pipeline_id`` - null or ``""`` (pipeline mode decides)."""
+        if value in (None, "") and info.data.get("pipeline_id") is not None:
+            return value
+        if value is None:
+            raise PydanticCustomError("literal_error", METHODS_MESSAGE)
+        return handler(value)
+
+    @model_validator(mode="after")
+    def _parser_dependency(self) -> _DatasetFields:
+        """CreateDatasetReq.validate_parser_dependency: a chunk method, or an ingestion pipeline
+        (``parse_type`` and ``pipeline_id``), not both; ``parse_type: 1`` drops the ``pipeline_id``."""
+        if self.parse_type == 1:
+            self.pipeline_id = None
+        if "chunk_method" not in self.model_fields_set:
+            missing = [name for name in ("parse_type", "pipeline_id") if getattr(self, name) is None]
+            if len(missing) == 1:
+                raise PydanticCustomError(
+                    "dependency", "parser_id omitted → required fields missing: {fields}", {"fields": missing[0]}
+                )
+        elif self.chunk_method is not None:
+            present = [name for name in ("parse_type", "pipeline_id") if getattr(self, name) not in (None, 1)]
+            if present:
+                raise PydanticCustomError(
+                    "dependency",
+                    "parser_id provided → disallowed fields present: {fields}",
+                    {"fields": ", ".join(present)},
+                )
+        return self
+
 
 class CreateDatasetRequest(_DatasetFields):
-    name: Name
+    """POST /datasets. ``chunk_method`` omitted is ``naive``, unless a pipeline is given."""
 
 
-def _without_default(schema: dict[str, Any]) -> None:
+def without_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
 class UpdateDatasetRequest(_DatasetFields):
-    """Every field optional; only the fields sent are applied (``model_fields_set``)."""
+    """Every field optional; only the fields sent are applied (``model_fields_set``). ``dataset_id`` is the
+    path's, validated with the body as RAGFlow does (a ``dataset_id`` in the body is overwritten)."""
 
     # Optional, yet null is refused like any non-string: the "" default only marks "not sent" and is
     # kept out of the schema (it would break the field's own minLength there).
-    name: Name = Field(default="", json_schema_extra=_without_default)
-    permission: Literal["me", "team"] = "me"
-    chunk_method: ChunkMethod = "naive"
+    name: Name = Field(default="", json_schema_extra=without_default)
+    dataset_id: str = Field(default="", json_schema_extra=without_default, description="Set from the path")
     pagerank: int = Field(default=0, ge=0, le=100)
-    language: Annotated[str, StringConstraints(max_length=32)] = "English"
+    language: Annotated[str, StringConstraints(max_length=32)] | None = "English"
+    connectors: list[dict[str, Any]] = Field(
+        default_factory=list, description="Accepted and echoed: there are no data-source connectors here"
+    )
+
+    _dataset_id = field_validator("dataset_id")(_uuid)
 
 
 class DeleteDatasetsRequest(_Strict):
-    ids: list[str] | None = Field(default=None, max_length=1000)
+    """DELETE /datasets: the ids given (all must be the caller's), or with none, every dataset if
+    ``delete_all``. No maximum number of ids, as in RAGFlow: the body size limit bounds them."""
+
+    ids: list[str] | None = None
     delete_all: bool = False
-
-
-class ListDatasetsQuery(BaseModel):
-    """GET /datasets's query. Lax, unlike the bodies: query values arrive as strings (``page=2``,
-    ``desc=false``); unknown parameters are refused all the same."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    page: int = Field(default=1, ge=1)
-    page_size: int = Field(default=30, ge=1, le=100)
-    orderby: Order = "create_time"
-    desc: bool = True
-    name: str | None = Field(default=None, max_length=1024, description="Exact name (case-insensitive)")
-    id: str | None = Field(default=None, max_length=64, description="A dataset id")
-    ids: list[str] | None = Field(default=None, description="Dataset ids, repeated or comma-separated")
-    include_parsing_status: bool = False
-    page_token: str | None = Field(default=None, max_length=1024, description="next_page_token of a page")
 
     @field_validator("ids")
     @classmethod
-    def _split(cls, ids: list[str] | None) -> list[str] | None:
-        return [i for value in ids for i in value.split(",") if i] if ids else None
+    def _normalized(cls, ids: list[str] | None) -> list[str] | None:
+        """DeleteReq.validate_ids: every id a UUID (the first that is not stops the check), no id twice."""
+        if ids is None:
+            return None
+        normalized = [_uuid(i) for i in ids]
+        _duplicates(normalized)
+        return normalized
 
 
-# ---- responses -----------------------------------------------------------------------------------------------
+MAX_LIST_IDS = 100
 
 
-class RestfulDataset(BaseModel):
-    """The dataset as RAGFlow v0.27 returns it, less the fields of features we do not have."""
+class ListDatasetsQuery(BaseModel):
+    """GET /datasets's query (ListDatasetReq). Lax, unlike the bodies: query values arrive as strings
+    (``page=2``, ``desc=false``); unknown parameters are refused all the same. ``type=filter`` asks for the
+    owners' counts instead, whatever else is given."""
 
-    model_config = ConfigDict(defer_build=True)  # every model is built on first use, in the function using it
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
-    avatar: str | None
-    chunk_count: int
-    chunk_method: str
-    create_date: str
-    create_time: int
-    created_by: str
-    description: str | None
-    document_count: int
-    embedding_model: str
-    id: str
-    language: str
-    name: str
-    pagerank: int
-    parser_config: dict[str, Any]
-    permission: str
-    pipeline_id: str | None
-    similarity_threshold: float
-    status: str
-    tenant_id: str
-    token_num: int
-    update_date: str
-    update_time: int
-    vector_similarity_weight: float
-
-    @classmethod
-    def of(cls, ds: Dataset) -> RestfulDataset:
-        return cls(
-            avatar=ds.avatar,
-            chunk_count=ds.chunk_num,
-            chunk_method=ds.parser_id,
-            create_date=http_date(ds.create_time),
-            create_time=ds.create_time,
-            created_by=ds.created_by,
-            description=ds.description,
-            document_count=ds.doc_num,
-            embedding_model=ds.embd_id,
-            id=ds.id,
-            language=ds.language,
-            name=ds.name,
-            pagerank=ds.pagerank,
-            parser_config=ds.parser_config,
-            permission=ds.permission,
-            pipeline_id=None,
-            similarity_threshold=ds.similarity_threshold,
-            status=ds.status,
-            tenant_id=ds.tenant_id,
-            token_num=ds.token_num,
-            update_date=http_date(ds.update_time),
-            update_time=ds.update_time,
-            vector_similarity_weight=ds.vector_similarity_weight,
-        )
-
-
-class ParsingStatus(BaseModel):
-    """Only with ``include_parsing_status=true``; all 0 (documents are out of scope)."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    unstart_count: Literal[0] = 0
-    running_count: Literal[0] = 0
-    cancel_count: Literal[0] = 0
-    done_count: Literal[0] = 0
-    fail_count: Literal[0] = 0
-
-
-class ListedDataset(RestfulDataset):
-    """A dataset in a listing: with ``parsing_status`` when asked for."""
-
-    parsing_status: ParsingStatus | None = Field(default=None, json_schema_extra=_without_default)
-
-
-class PageInfo(BaseModel):
-    """The list's envelope keys beside ``code``, ``message`` and ``data``."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    total_datasets: int = Field(ge=0, description="All the caller's datasets")
-    next_page_token: str | None = Field(
-        description="Pass as page_token for the next page; null on the last page (beyond RAGFlow)"
+    id: str | None = Field(default=None, description="A dataset id")
+    name: str | None = Field(default=None, description="Exact name, case-insensitively; empty: no filter")
+    page: int = Field(default=1, ge=1)
+    page_size: int = Field(default=30, ge=1)
+    orderby: Order = "create_time"
+    desc: bool = True
+    ids: list[str] | None = Field(default=None, description="Dataset ids, repeated or comma-separated")
+    include_parsing_status: bool = False
+    ext: dict[str, Any] = Field(
+        default_factory=dict,
+        description='A JSON object: "keywords" (part of the name, any case), "parser_id" (a chunk method), '
+        '"owner_ids" (tenant ids)',
     )
+    page_token: str | None = Field(default=None, max_length=1024, description="next_page_token of a page")
+    type: Literal["filter"] | None = Field(default=None, description="filter: the datasets per owner instead")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _filter_type_first(cls, data: Any) -> Any:
+        """``type=filter`` is answered before anything else is read (dataset_api.py: list_datasets)."""
+        if isinstance(data, dict) and data.get("type") == "filter":
+            return {"type": "filter"}
+        return data
 
-class DeleteResult(BaseModel):
-    """How many datasets were deleted (all or none of the ids given)."""
+    @field_validator("type", mode="before")
+    @classmethod
+    def _only_filter(cls, value: Any) -> Any:
+        if value is not None and value != "filter":
+            raise PydanticCustomError("extra_forbidden", "Extra inputs are not permitted")
+        return value
 
-    model_config = ConfigDict(defer_build=True)
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str | None) -> str | None:
+        return None if value is None else _uuid(value)
 
-    success_count: int = Field(ge=0)
+    @field_validator("page_size")
+    @classmethod
+    def _at_most_100(cls, value: int) -> int:
+        if value > 100:
+            raise ValueError("page_size must be less than or equal to 100")
+        return value
+
+    @field_validator("ids", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list):
+            return [i for item in value for i in str(item).split(",") if i] or None
+        return value
+
+    @field_validator("ids")
+    @classmethod
+    def _normalized(cls, ids: list[str] | None) -> list[str] | None:
+        if ids is None:
+            return None
+        normalized = [_uuid(i) for i in ids]
+        if len(normalized) > MAX_LIST_IDS:
+            raise PydanticCustomError(
+                "too_long",
+                "List should have at most {max} items after validation, not {n}",
+                {"max": MAX_LIST_IDS, "n": len(normalized)},
+            )
+        _duplicates(normalized)
+        return normalized
+
+    @field_validator("ext", mode="before")
+    @classmethod
+    def _json_object(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        if not isinstance(value, dict):
+            raise PydanticCustomError("dict_type", "Input should be a valid dictionary")
+        return value

@@ -13,7 +13,7 @@ def to_attr(value: Any) -> dict[str, Any]:
     if isinstance(value, bool):
         return {"BOOL": value}
     if isinstance(value, (int, float, Decimal)):
-        return {"N": str(value) if not isinstance(value, float) else repr(value)}
+        return {"N": _float(value) if isinstance(value, float) else str(value)}
     if isinstance(value, str):
         return {"S": value}
     if isinstance(value, Mapping):
@@ -21,6 +21,14 @@ def to_attr(value: Any) -> dict[str, Any]:
     if isinstance(value, (list, tuple)):
         return {"L": [to_attr(v) for v in value]}
     raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _float(value: float) -> str:
+    """A float as DynamoDB keeps it: without trailing zeros, so ``2.0`` is stored, and read back, as ``2``
+    (what AWS does; moto would keep the ``.0``, which would hide a reader that expects a float back)."""
+    if value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value)
 
 
 def from_attr(attr: Mapping[str, Any]) -> Any:

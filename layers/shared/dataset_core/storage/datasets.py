@@ -1,21 +1,20 @@
-"""Datasets, their name locks and the tenant counter: every item of a tenant's partition but its keys' index.
+"""Datasets, their name locks and the tenant counter: writing them, and reading them by key.
 
 Every multi-item change is one ``TransactWriteItems``, so a name, its dataset and the counter change together
-or not at all, whatever runs concurrently.
+or not at all, whatever runs concurrently. Reading them in order is ``listings``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..dataset import Dataset, Order
+from ..dataset import Dataset
 from ..errors import DuplicateName, QuotaExceeded, StorageUnavailable
 from .client import client, table
 from .codec import item, plain
-from .limits import check_fits, check_numbers
+from .limits import check_fits, check_storable
 from .requests import RequestRecord, RequestSeen, put_request
 from .transact import ConditionFailedError, Translate, delete, put, transact, update
 
@@ -28,8 +27,6 @@ META_SK = "META"
 NAME_PREFIX = "NAME#"
 MAX_TRANSACTION_DATASETS = 49
 """Datasets one delete transaction removes: each with its lock, plus the counter, within DynamoDB's 100 actions."""
-REFS_PER_PAGE = MAX_TRANSACTION_DATASETS * 10
-"""Dataset references one Query of ``dataset_refs`` reads: what bounds the memory of deleting them all."""
 
 # DynamoDB caps a sort key at 1024 bytes. Names whose lower-cased UTF-8 form would not fit after the
 # "NAME#" prefix are locked under their SHA-256 instead, behind a prefix no literal lock can have.
@@ -70,7 +67,7 @@ def _storable(ds: Dataset) -> dict[str, Any]:
     """The dataset's item, checked against DynamoDB's rules: the item and its ``by_update_time`` entry
     (all attributes projected) share one 400 KB, and every number must be storable."""
     attrs = dataset_attrs(ds)
-    check_numbers(attrs)
+    check_storable(attrs)
     check_fits(attrs, copies=2)
     return attrs
 
@@ -171,29 +168,6 @@ def delete_chunk(refs: Sequence[DatasetRef]) -> bool:
     return True
 
 
-def dataset_refs(tenant_id: str) -> Iterator[list[DatasetRef]]:
-    """The tenant's datasets, oldest first, a page of references at a time: every dataset, in bounded memory,
-    reading a few bytes of each."""
-    query: dict[str, Any] = {
-        "TableName": table(),
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-        "ExpressionAttributeValues": item({":pk": tenant_pk(tenant_id), ":prefix": DATASET_PREFIX}),
-        "ProjectionExpression": "sk, #name, version",
-        "ExpressionAttributeNames": {"#name": "name"},
-        "Limit": REFS_PER_PAGE,
-        "ConsistentRead": True,
-    }
-    while True:
-        with Translate():
-            response = client().query(**query)
-        page = [plain(typed) for typed in response.get("Items", [])]
-        if page:
-            yield [DatasetRef(tenant_id, p["sk"][len(DATASET_PREFIX) :], p["name"], p["version"]) for p in page]
-        if not response.get("LastEvaluatedKey") or not page:
-            return
-        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
 # ---- reads ------------------------------------------------------------------------------------------------
 
 
@@ -257,92 +231,3 @@ def names_with_prefix(tenant_id: str, name: str) -> list[str]:
         if not response.get("LastEvaluatedKey"):
             return names
         query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
-# ---- listings ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Listing:
-    datasets: list[Dataset]
-    total: int | None  # the tenant's dataset count, when asked for
-    more: bool  # at least one more dataset follows the last one
-
-
-def list_datasets(
-    tenant_id: str,
-    *,
-    orderby: Order,
-    descending: bool,
-    skip: int,
-    limit: int,
-    after: tuple[str, int] | None = None,
-    with_total: bool = False,
-) -> Listing:
-    """``limit`` datasets in order after skipping ``skip``, starting after ``after`` = (id, update_time).
-
-    The default order (newest first) reads the tenant counter in the same Query: the counter's sort key
-    ``META`` sorts right after every ``DATASET#`` key, so ``sk BETWEEN "DATASET#" AND "META"`` read
-    backwards returns it first. A first page with its total is then one round trip.
-    """
-    meta_in_band = with_total and descending and orderby == "create_time" and after is None
-    query = _list_query(tenant_id, orderby=orderby, descending=descending, after=after, meta_in_band=meta_in_band)
-    wanted = skip + limit + 1  # one more than the page tells whether another page follows
-    query["Limit"] = min(wanted + (1 if meta_in_band else 0), 1000)
-    page: list[Dataset] = []
-    seen = 0  # datasets read so far, skipped ones included (they are counted, never parsed)
-    total: int | None = None
-    while seen < wanted:
-        # A call that reads only skipped datasets asks for their keys: the same read units, but DynamoDB
-        # sends (and botocore parses) a few bytes per item instead of the whole dataset. The call that
-        # reaches the page reads whole items, so a deep offset costs no extra round trip.
-        if seen + query["Limit"] <= skip:
-            query["ProjectionExpression"] = "pk, sk, dataset_count"
-        else:
-            query.pop("ProjectionExpression", None)
-        with Translate():
-            response = client().query(**query)
-        for typed in response.get("Items", []):
-            if typed["sk"]["S"] == META_SK:
-                total = int(typed["dataset_count"]["N"])
-                continue
-            if skip <= seen < skip + limit:
-                page.append(_dataset(typed))
-            seen += 1
-        last_key = response.get("LastEvaluatedKey")
-        if not last_key or not response.get("Items"):  # moto omits the key on an exact fit; AWS may not
-            break
-        query["ExclusiveStartKey"] = last_key
-        query["Limit"] = min(wanted - seen, 1000)  # only what is still needed
-    if meta_in_band and total is None:
-        total = 0  # no counter item yet: the tenant never created a dataset
-    if with_total and total is None:
-        total = dataset_count(tenant_id)
-    return Listing(page, total, more=seen > skip + limit)
-
-
-def _list_query(
-    tenant_id: str, *, orderby: Order, descending: bool, after: tuple[str, int] | None, meta_in_band: bool
-) -> dict[str, Any]:
-    """The Query of a listing, without its ``Limit``: the key condition for ``orderby``, started after
-    ``after``, reaching the counter item ``META`` if ``meta_in_band``."""
-    pk = tenant_pk(tenant_id)
-    query: dict[str, Any] = {"TableName": table(), "ScanIndexForward": not descending}
-    values: dict[str, Any] = {":pk": pk}
-    if orderby == "update_time":
-        query["IndexName"] = UPDATE_TIME_INDEX
-        query["KeyConditionExpression"] = "pk = :pk"  # sparse index: only datasets carry update_sk
-    elif meta_in_band:
-        query["KeyConditionExpression"] = "pk = :pk AND sk BETWEEN :first AND :meta"
-        values |= {":first": DATASET_PREFIX, ":meta": META_SK}
-    else:
-        query["KeyConditionExpression"] = "pk = :pk AND begins_with(sk, :prefix)"
-        values[":prefix"] = DATASET_PREFIX
-    query["ExpressionAttributeValues"] = item(values)
-    if after is not None:
-        after_id, after_update_time = after
-        start = {"pk": pk, "sk": dataset_sk(after_id)}
-        if orderby == "update_time":
-            start["update_sk"] = update_sort_key(after_update_time, after_id)
-        query["ExclusiveStartKey"] = item(start)
-    return query
