@@ -79,8 +79,13 @@ def normalize(value: Any) -> Any:
     return value
 
 
+def shell_env() -> dict[str, str]:
+    """A newcomer's shell: none of the settings this test run's other tests may have left in the environment."""
+    return {k: v for k, v in os.environ.items() if k not in {"TABLE_NAME", "DYNAMODB_ENDPOINT", "RAGFLOW_API_KEY"}}
+
+
 def bash(script: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"TABLE_NAME", "DYNAMODB_ENDPOINT", "RAGFLOW_API_KEY"}}
+    env = shell_env()
     if shutil.which("curl") is None:
         stand_in = tmp_path / "bin" / "curl"
         stand_in.parent.mkdir(exist_ok=True)
@@ -148,7 +153,7 @@ def test_the_sdk_snippet_prints_what_the_readme_shows(api: LocalApi) -> None:
     assert 'base_url="http://127.0.0.1:9380"' in snippet, "the SDK's base_url has no /api/v1"
     done = subprocess.run(
         [str(SDK_PYTHON), "-c", snippet.replace(README_ADDRESS, api.base)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True, text=True, timeout=120, env=shell_env(), check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout == shown
@@ -170,7 +175,13 @@ def test_the_key_cli_examples_run_as_shown(tmp_path: Path) -> None:
             line = shown.replace("KEY_ID", key_id)
         argv = shlex.split(line.replace("-m tools.apikeys ", f"-m tools.apikeys --state-dir {state} ", 1))
         done = subprocess.run(
-            [sys.executable, *argv[1:]], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+            [sys.executable, *argv[1:]],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=shell_env(),
+            check=False,
         )
         assert done.returncode == 0, (line, done.stderr)
         if " list" in line:
@@ -182,6 +193,7 @@ def test_the_key_cli_examples_run_as_shown(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
+        env=shell_env(),
         check=True,
     ).stdout
     assert re.search(
@@ -210,6 +222,7 @@ def test_the_sam_examples_run_or_name_what_exists(tmp_path: Path) -> None:
             done = subprocess.run(
                 [sys.executable, *words[1:], "--state-dir", str(state)],
                 cwd=ROOT,
+                env=shell_env(),
                 capture_output=True,
                 text=True,
                 timeout=120,
