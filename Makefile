@@ -109,13 +109,13 @@ invoke: $(VENV)/.installed ## one function, one event, no Docker: make invoke FU
 
 # The first deploy asks (sam deploy --guided, starting from samconfig.toml's defaults) and keeps the answers in
 # samconfig.local.toml, git-ignored: the committed samconfig.toml holds only safe defaults, never an account's
-# data. Later deploys reuse the answers without asking.
-deploy: sam-build ## sam deploy (guided the first time; answers kept in samconfig.local.toml); ARGS="--parameter-overrides ..."
-	@if [ -f samconfig.local.toml ]; then \
+# data. Until a guided run has saved a region there, deploys ask; then they reuse the answers without asking.
+deploy: sam-build ## sam deploy (guided until answered once; answers kept in samconfig.local.toml); ARGS="--parameter-overrides ..."
+	@test -f samconfig.local.toml || cp samconfig.toml samconfig.local.toml
+	@if grep -q '^region *=' samconfig.local.toml; then \
 	  PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(TOOLS)/bin/sam deploy --config-file samconfig.local.toml $(ARGS); \
 	 else \
-	  cp samconfig.toml samconfig.local.toml \
-	  && PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(TOOLS)/bin/sam deploy --guided --config-file samconfig.local.toml $(ARGS); fi
+	  PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(TOOLS)/bin/sam deploy --guided --config-file samconfig.local.toml $(ARGS); fi
 
 clean: ## remove the venvs and all build output (not the local API's data in .local/)
 	rm -rf $(VENV) $(TOOLS) $(SDK) $(CHECKOV) $(LAMBDA) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
