@@ -119,7 +119,7 @@ def _resolve(value: Any, table_name: str, values: Mapping[str, str]) -> str | No
             return table_name
     if isinstance(value, dict) and set(value) == {"Fn::Join"}:  # a list parameter joined: EMBEDDING_MODELS
         separator, parts = value["Fn::Join"]
-        joined = _resolve(parts, table_name)
+        joined = _resolve(parts, table_name, values)
         return None if joined is None else separator.join(joined.split(","))
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return str(value)

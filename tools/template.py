@@ -175,6 +175,7 @@ _FUNCTIONS: dict[str, Any] = {
     "Fn::And": lambda args, values: all(resolve(a, values) for a in args),
     "Fn::Or": lambda args, values: any(resolve(a, values) for a in args),
     "Fn::Sub": _sub,
+    "Fn::Join": lambda args, values: str(args[0]).join(str(v) for v in resolve(args[1], values)),
 }
 """The intrinsic functions evaluated off AWS, each ``(argument, parameter values) -> value``."""
 
@@ -183,6 +184,8 @@ def _ref(name: str, values: Mapping[str, str]) -> Any:
     if name == "AWS::NoValue":
         return NO_VALUE
     if name in values:
+        if load()["Parameters"][name].get("Type") == "CommaDelimitedList":
+            return values[name].split(",")
         return values[name]
     if name in PSEUDO_PARAMETERS:
         return PSEUDO_PARAMETERS[name]

@@ -316,3 +316,26 @@ def test_every_template_parameter_can_be_overridden_and_reaches_what_it_configur
 def test_auth_cache_ttl_is_a_shortcut_for_its_parameter() -> None:
     args = local_api.parse_args(["--auth-cache-ttl", "0", "--parameter-overrides", "AuthorizerCacheTtl=30"])
     assert args.parameters["AuthorizerCacheTtl"] == "0"
+
+
+INTRINSICS = [
+    ({"Ref": "StageName"}, "prod"),
+    ({"Ref": "EmbeddingModels"}, ["a@P", "b@P"]),  # a CommaDelimitedList is a list
+    ({"Fn::Join": ["|", {"Ref": "EmbeddingModels"}]}, "a@P|b@P"),
+    ({"Fn::Sub": "${AWS::StackName}-${StageName}"}, "local-prod"),
+    ({"Fn::Sub": ["${X}/${StageName}", {"X": {"Ref": "DatasetQuota"}}]}, "10000/prod"),
+    ({"Fn::If": ["CorsEnabled", "yes", "no"]}, "no"),
+    ({"k": {"Ref": "AWS::NoValue"}, "j": [1, {"Ref": "AWS::NoValue"}]}, {"j": [1]}),
+    ({"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}, False),
+]
+
+
+@pytest.mark.parametrize(("expression", "value"), INTRINSICS)
+def test_intrinsic_functions_on_parameters_are_evaluated_as_cloudformation_does(expression: Any, value: Any) -> None:
+    assert template.resolve(expression, template.parameters({"EmbeddingModels": "a@P,b@P"})) == value
+
+
+@pytest.mark.parametrize("expression", [{"Ref": "DatasetTable"}, {"Fn::GetAtt": ["DatasetTable", "Arn"]}])
+def test_what_only_aws_knows_is_refused_not_made_up(expression: Any) -> None:
+    with pytest.raises(template.ParameterError):
+        template.resolve(expression, template.parameters())
