@@ -197,7 +197,6 @@ class Gateway:
         self.api_key_required = template.api_key_required()
         self.usage_tiers = usage_tiers
         self.limiter = Limiter(template.usage_plans(values), template.stage_throttle(values), clock)
-        self.clock = clock
         self.output = output
         self._cache: dict[str, _CachedPolicy] = {}
         self._cache_lock = threading.Lock()
