@@ -195,6 +195,18 @@ def test_stack_target_reads_the_table_name_output(
     ]
     stack = {"StackName": "ragflow", "CreationTime": "2026-01-01T00:00:00Z", "StackStatus": "CREATE_COMPLETE"}
     stubber.add_response("describe_stacks", {"Stacks": [{**stack, "Outputs": outputs}]}, {"StackName": "ragflow"})
+    plans = {tier: boto3.client("apigateway").create_usage_plan(name=tier)["id"] for tier in template.usage_plans()}
+    resources = [
+        {
+            "LogicalResourceId": plan.logical_id,
+            "PhysicalResourceId": plans[tier],
+            "ResourceType": "AWS::ApiGateway::UsagePlan",
+            "Timestamp": "2026-01-01T00:00:00Z",
+            "ResourceStatus": "CREATE_COMPLETE",
+        }
+        for tier, plan in template.usage_plans().items()
+    ]
+    stubber.add_response("describe_stack_resources", {"StackResources": resources}, {"StackName": "ragflow"})
     stubber.activate()
     real_client: Callable[..., Any] = boto3.client
 
@@ -207,6 +219,14 @@ def test_stack_target_reads_the_table_name_output(
     stubber.assert_no_pending_responses()
     assert [k.label for k in _keys_of("stack-t")] == ["ops"]
     assert _field(out, "key id") == _keys_of("stack-t")[0].key_id
+    # its first key put the tenant on the default tier: its API Gateway key is in that usage plan
+    (usage_key,) = boto3.client("apigateway").get_api_keys(nameQuery="ragflow-tenant-stack-t", includeValues=True)[
+        "items"
+    ]
+    assert [p["id"] for p in boto3.client("apigateway").get_usage_plans(keyId=usage_key["id"])["items"]] == [
+        plans["standard"]
+    ]
+    assert _keys_of("stack-t")[0].usage_key == usage_key["value"]
 
 
 def test_remote_errors_are_reported_not_raised(
@@ -227,4 +247,4 @@ def test_the_state_file_is_plain_json_of_dynamodb_items(tmp_path: Path) -> None:
     mint(tmp_path / "state", "json-t")
     snapshot = json.loads((tmp_path / "state" / "dynamodb.json").read_text())
     assert snapshot["format"] == "ragflow-local-dynamodb/1"
-    assert {item["sk"]["S"].split("#")[0] for item in snapshot["items"]} == {"APIKEY"}
+    assert {item["sk"]["S"].split("#")[0] for item in snapshot["items"]} == {"APIKEY", "USAGEPLAN"}
