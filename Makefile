@@ -25,9 +25,9 @@ help:
 	@echo "make fmt    - format and auto-fix"
 	@echo "make openapi - regenerate openapi.json from the handlers (tests/test_openapi.py checks it is current)"
 	@echo "make apikey ARGS=\"create --tenant acme --label ci\" - the API-key CLI (create/list/revoke; see README)"
-	@echo "make bench-local - requests per second and p50/p99 of the local API, 4 clients, list and create"
-	@echo "make bench  - every benchmark of issue 6 (< 10 min), rewrites bench/REPORT.md and bench/list_latency.png"
+	@echo "make bench  - every benchmark (< 10 min): cold start, round trips, scaling, size, local API, cost -> bench/REPORT.md"
 	@echo "make bench-smoke - the same code at tiny sizes (< 1 min), report under bench/.work/"
+	@echo "make bench-local - the local API's requests per second and p50/p99, 1 and 4 clients (prints its tables)"
 
 $(VENV)/.installed: requirements/app.txt requirements/dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -96,10 +96,10 @@ clean:
 apikey: $(VENV)/.installed
 	@$(BIN)/python -m tools.apikeys $(ARGS)
 
-bench-local: $(VENV)/.installed
-	$(BIN)/python -m bench.bench_local_api
+bench-local: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.run --only localapi
 
-# Benchmarks (bench/REPORT.md): matplotlib and moto's server on top of the project venv, and a venv with only
+# Benchmarks (bench/REPORT.md): moto's server on top of the project venv, and a venv with only
 # the app's requirements on Python 3.13 (the Lambda runtime) for the cold starts; without a 3.13, 3.11 only.
 BENCH313 := bench/.venv313
 
