@@ -36,12 +36,12 @@ ABOUT = (
     "create, list, get, rename, delete one dataset; the authorizer with a registered key), then 5 warm ones (3 "
     "at a CPU share). The **floor** is a bare handler: `import boto3`, one client, the DynamoDB calls the handler "
     "made for such a request. Times run from the child's first line (*wall* adds interpreter start-up and exit); "
-    "medians (min-max) of 7 runs after a warm-up round (none at a CPU share); in a group, variants and floor "
-    "rotate round after round. *Without DynamoDB time*: the warm requests' median time in DynamoDB calls taken "
-    "out of both sides. At *N MB's CPU share*, a cgroup gives the run N/1769 of a core (Lambda's vCPU share; "
-    "moto outside it; this is no Graviton2). *no .pyc*: a copy of the code without `__pycache__`, "
-    "`PYTHONDONTWRITEBYTECODE=1` (Lambda's code folders are read-only); *X-Ray SDK tracing*: "
-    "`XRAY_SDK_TRACING=true`. Command: `python -m bench.run --only coldstart`."
+    "medians (min-max) of 7 runs after a warm-up round (at a CPU share no warm-up, and 5 runs at other sizes); "
+    "in a group, variants and floor rotate round after round. *Without DynamoDB time*: the warm requests' "
+    "median time in DynamoDB calls taken out of both sides. At *N MB's CPU share*, a cgroup gives the run "
+    "N/1769 of a core (Lambda's vCPU share; moto outside it; this is no Graviton2). *no .pyc*: a copy of the "
+    "code without `__pycache__`, `PYTHONDONTWRITEBYTECODE=1` (Lambda's code folders are read-only); *X-Ray SDK "
+    "tracing*: `XRAY_SDK_TRACING=true`. Command: `python -m bench.run --only coldstart`."
 )
 CHILD = common.BENCH / "coldstart_child.py"
 VENV313 = common.BENCH / ".venv313" / "bin" / "python"
@@ -94,7 +94,9 @@ class Runner:
     def __init__(self, db: MotoServer, pys: dict[str, Path], scratch: Path, pool: int) -> None:
         self.db, self.pys, self.scratch, self.count = db, pys, scratch, 0
         seed.register_key(common.TENANT)
-        self.pool = [i for i, _ in seed.seed_datasets(db.client, common.TENANT, pool)]  # one per update or delete
+        self.pool = [
+            i for i, _ in seed.seed_datasets(db.client, common.TENANT, {db.table_name: pool})
+        ]  # one per update or delete
         self.kept = self.pool.pop()  # what get reads
         self.xray = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # a daemon that reads nothing
         self.xray.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)

@@ -179,7 +179,7 @@ def measure(tenant_size: int = 150) -> list[Row]:
     """Every scenario once, on a tenant holding ``tenant_size`` datasets; one row each."""
     with in_process_table() as client:
         seed.register_key(TENANT)
-        fx = Fixture(seed.seed_datasets(client, TENANT, tenant_size), tenant_size)
+        fx = Fixture(seed.seed_datasets(client, TENANT, {"bench-roundtrips": tenant_size}), tenant_size)
         fx.token = harness.invoke("list_datasets", event("list_datasets_current"))[1]["next_page_token"]
         log = LogBytes()
         try:

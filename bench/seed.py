@@ -3,7 +3,8 @@
 
 Datasets are made by the create handler, its writes captured (``Recorder(fake_writes=True)``) and stored with
 batch writes, the counter updates (``ADD``) summed into one: the items are exactly what a create writes, in
-whatever form the layer gives them, and thousands load in seconds (a create costs moto a copy of the table).
+whatever form the layer gives them, and thousands load in seconds (a create costs moto a copy of the table);
+one recording fills several tables.
 """
 
 from __future__ import annotations
@@ -49,38 +50,46 @@ def register_key(tenant: str) -> None:
         api_keys.create_key(tenant, "bench", BENCH_KEY)
 
 
-def seed_datasets(client: BaseClient, tenant: str, count: int, prefix: str = "s") -> list[tuple[str, str]]:
-    """``count`` datasets created for ``tenant`` on ``client``'s table; their (id, name), oldest first."""
-    run = uuid.uuid4().hex[:6]
+def seed_datasets(client: BaseClient, tenant: str, counts: dict[str, int]) -> list[tuple[str, str]]:
+    """Datasets of ``tenant``, the first ``n`` of them in each table of ``counts`` (table name: ``n``), through
+    ``client``; the (id, name) of them all, oldest first."""
     made: list[tuple[str, str]] = []
-    puts: dict[str, list[dict[str, Any]]] = {}
+    creates: list[list[dict[str, Any]]] = []  # each create's transaction entries
+    run = uuid.uuid4().hex[:6]
     with harness.Recorder(fake_writes=True) as recorder:
-        for i in range(count):
-            name = f"{prefix}{run}-{i}"
-            request = harness.event("create_datasets", tenant=tenant, body={"name": name})
-            status, body = harness.invoke("create_dataset", request)
+        for i in range(max(counts.values())):
+            before, name = len(recorder.calls), f"s{run}-{i}"
+            status, body = harness.invoke(
+                "create_dataset", harness.event("create_datasets", tenant=tenant, body={"name": name})
+            )
             if status != 200:
                 raise RuntimeError(f"seeding: create answered {status}: {body}")
             made.append((body["data"]["id"], name))
-    counters: Counter[str] = Counter()
-    for call in recorder.calls:
-        for entry in call.params.get("TransactItems", []):
+            creates.append([e for call in recorder.calls[before:] for e in call.params.get("TransactItems", [])])
+    for table_name, n in counts.items():
+        puts, counters = [], Counter[str]()
+        for entry in (e for entries in creates[:n] for e in entries):
             if "Put" in entry:
-                puts.setdefault(entry["Put"]["TableName"], []).append({"PutRequest": {"Item": entry["Put"]["Item"]}})
+                puts.append({"PutRequest": {"Item": entry["Put"]["Item"]}})
             elif "Update" in entry:
                 update = entry["Update"]
                 added = re.fullmatch(r"ADD (\S+) (:\w+)", update["UpdateExpression"])
                 if added is None:
                     raise RuntimeError(f"seeding: a create's update is no counter: {update['UpdateExpression']}")
-                target = json.dumps([update["TableName"], update["Key"], added[1]])
-                counters[target] += int(update["ExpressionAttributeValues"][added[2]]["N"])
-    for table_name, requests in puts.items():
-        for start in range(0, len(requests), 25):
-            batch: dict[str, Any] = {table_name: requests[start : start + 25]}
+                counters[json.dumps([update["Key"], added[1]])] += int(
+                    update["ExpressionAttributeValues"][added[2]]["N"]
+                )
+        for start in range(0, len(puts), 25):
+            batch: dict[str, Any] = {table_name: puts[start : start + 25]}
             while batch:
                 batch = harness.raw(client, "BatchWriteItem", {"RequestItems": batch}).get("UnprocessedItems") or {}
-    for target, total in counters.items():
-        name, key, attribute = json.loads(target)
-        values = {"ExpressionAttributeNames": {"#a": attribute}, "ExpressionAttributeValues": {":n": {"N": str(total)}}}
-        harness.raw(client, "UpdateItem", {"TableName": name, "Key": key, "UpdateExpression": "ADD #a :n"} | values)
+        for target, total in counters.items():
+            key, attribute = json.loads(target)
+            values = {
+                "ExpressionAttributeNames": {"#a": attribute},
+                "ExpressionAttributeValues": {":n": {"N": str(total)}},
+            }
+            harness.raw(
+                client, "UpdateItem", {"TableName": table_name, "Key": key, "UpdateExpression": "ADD #a :n"} | values
+            )
     return made
