@@ -43,6 +43,14 @@ def forget_table() -> None:
     storage.reset_client()
 
 
+def wait_longer() -> None:
+    """Let this process's client wait 30 s for a reply, not 2: moto answers a Query in time proportional to the
+    whole table, and on a busy machine a deep offset page's Query over 10 000 datasets outlasts the timeout."""
+    from dataset_core import storage
+
+    storage.READ_TIMEOUT = 30
+
+
 def register_key(tenant: str) -> None:
     from dataset_core import api_keys
 
