@@ -195,10 +195,10 @@ def moto_placeholder() -> list[str]:
         for label, size in (("tiny item", 10), ("40 KB item", 40_000)):
             item = {"pk": {"S": "BENCH#capacity"}, "sk": {"S": label}, "blob": {"S": "x" * size}}
             key = {"pk": item["pk"], "sk": item["sk"]}
-            calls: list[tuple[str, dict[str, Any]]] = [("PutItem", {"Item": item}), ("GetItem", {"Key": key})]
-            for op, params in calls:
-                params |= {"TableName": "bench-capacity", "ReturnConsumedCapacity": "TOTAL"}
-                answer = harness.raw(client, op, params | {"ConsistentRead": True} if op == "GetItem" else params)
+            base: dict[str, Any] = {"TableName": "bench-capacity", "ReturnConsumedCapacity": "TOTAL"}
+            for op, sent in (("PutItem", {"Item": item}), ("GetItem", {"Key": key, "ConsistentRead": True})):
+                params = base | sent
+                answer = harness.raw(client, op, params)
                 units = capacity.request_units([harness.Call(op, params, answer, 0, 0)], partial(harness.raw, client))
                 rows.append(f"{op}, {label} | {answer['ConsumedCapacity']['CapacityUnits']} | {max(units):g}")
     return rows
