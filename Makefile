@@ -125,10 +125,10 @@ clean: ## remove the venvs and all build output (not the local API's data in .lo
 apikey: $(VENV)/.installed ## the API-key CLI: make apikey ARGS="create --tenant acme --label ci"
 	@$(BIN)/python -m tools.apikeys $(ARGS)
 
-bench-local: $(VENV)/.installed ## requests per second and p50/p99 of the local API, 4 clients
-	$(BIN)/python -m bench.bench_local_api
+bench-local: $(VENV)/.bench-installed ## the local API's requests per second and p50/p99, 1 and 4 clients
+	$(BIN)/python -m bench.run --only localapi
 
-# Benchmarks (bench/REPORT.md): matplotlib and moto's server on top of the project venv, and a venv with only
+# Benchmarks (bench/REPORT.md): moto's server on top of the project venv, and a venv with only
 # the app's requirements on Python 3.13 (the Lambda runtime) for the cold starts; without a 3.13, 3.11 only.
 BENCH313 := bench/.venv313
 

@@ -1,5 +1,5 @@
-"""Benchmarks of the dataset API (issue 6): cold start, round trips, scaling, size, local API, cost.
+"""Benchmarks of the dataset API: cold start, round trips, scaling, size, the local API, cost.
 
-``make bench`` runs them all (``python -m bench.run``) and rewrites ``bench/REPORT.md`` and
-``bench/list_latency.png``; ``make bench-smoke`` runs the same code at tiny sizes.
+``make bench`` runs them all (``python -m bench.run``) and rewrites ``bench/REPORT.md``; ``make bench-smoke``
+runs the same code at tiny sizes.
 """

@@ -1,26 +1,28 @@
-"""DynamoDB capacity units of a call, computed by DynamoDB's documented rules from what was sent and read.
+"""DynamoDB's read and write units of one request, computed from its calls by the rules of DynamoDB's developer
+guide ("Item sizes and formats", "Read/write capacity mode", "Local secondary indexes"): moto's
+``ReturnConsumedCapacity`` answers a placeholder whatever the item size.
 
-moto's ``ConsumedCapacity`` is a placeholder (the same number whatever the item size; ``roundtrips``
-checks and reports it), so the units are computed here instead:
-
-* item size = the UTF-8 length of each attribute name plus its value (a string's UTF-8 length, a
-  number's ~1 byte per 2 significant digits + 1, 1 byte for a boolean or null, 3 bytes of overhead for a
-  map or list plus its elements);
-* reads: 4 KB per unit, half a unit when eventually consistent; a Query rounds the *sum* of the items it
-  read up to 4 KB once, GetItem and each key of BatchGetItem round per item, with a minimum of one read
-  even when nothing is found;
-* writes: 1 KB per unit, each item rounded up; in ``TransactWriteItems`` every item costs twice; a write
-  that adds, replaces or removes an entry of the local secondary index (sparse: datasets only) writes that
-  index too (a replace whose index key changes is a delete plus a put there).
+Reads: 4 KB per unit, half when eventually consistent, at least one; a Query or Scan rounds the sum of its items
+once, GetItem and BatchGetItem each item; the whole item counts even when a ``ProjectionExpression`` returns less
+(such reads are fetched again, unprojected). Writes: 1 KB per unit per item, the larger of old and new when an
+item is replaced, twice in a transaction, plus each secondary index entry written or deleted (both when its key
+changes). The old item is known when the same request read it; a blind delete or update counts 1 unit, no index.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
-INDEX_KEY = "update_sk"
+from bench.harness import Call
+from tools import template
+
+Item = dict[str, Any]
+Refetch = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
 def value_size(value: dict[str, Any]) -> int:  # noqa: PLR0911 - one return per type
@@ -28,97 +30,113 @@ def value_size(value: dict[str, Any]) -> int:  # noqa: PLR0911 - one return per 
     if kind == "S":
         return len(str(inner).encode())
     if kind == "N":
-        digits = str(inner).lstrip("-").replace(".", "").lstrip("0") or "0"
-        return math.ceil(len(digits) / 2) + 1
-    if kind == "B":
-        return len(inner)
+        return math.ceil(len(str(inner).lstrip("-").replace(".", "").strip("0") or "0") / 2) + 1
     if kind in {"BOOL", "NULL"}:
         return 1
     if kind == "M":
-        return 3 + sum(len(k.encode()) + value_size(v) for k, v in inner.items())
+        return 3 + sum(len(k.encode()) + value_size(v) + 1 for k, v in inner.items())
     if kind == "L":
-        return 3 + sum(value_size(v) for v in inner)
-    if kind in {"SS", "NS", "BS"}:
+        return 3 + sum(value_size(v) + 1 for v in inner)
+    if kind in {"SS", "NS"}:
         return sum(len(str(v).encode()) for v in inner)
-    raise ValueError(f"unknown attribute type {kind}")
+    return len(inner) if kind == "B" else sum(len(v) for v in inner)  # B, BS: the raw bytes
 
 
-def item_size(item: dict[str, Any]) -> int:
-    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
+def item_size(item: Item | None) -> int:
+    return sum(len(name.encode()) + value_size(value) for name, value in (item or {}).items())
 
 
-@dataclass
-class Units:
-    read: float = 0.0
-    write: float = 0.0
-
-    def __iadd__(self, other: Units) -> Units:
-        self.read += other.read
-        self.write += other.write
-        return self
+@cache
+def _schema() -> tuple[list[str], list[tuple[list[str], dict[str, Any]]]]:
+    """The table's key attributes, and each secondary index's key attributes and projection."""
+    definition = template.table_definition("any")
+    indexes = definition.get("LocalSecondaryIndexes", []) + definition.get("GlobalSecondaryIndexes", [])
+    keys = [k["AttributeName"] for k in definition["KeySchema"]]
+    return keys, [([k["AttributeName"] for k in i["KeySchema"]], i["Projection"]) for i in indexes]
 
 
-def _reads(size: int, consistent: bool) -> float:
-    return max(1, math.ceil(size / 4096)) * (1.0 if consistent else 0.5)
+def _key(item: Item) -> str:
+    return json.dumps([item.get(name) for name in _schema()[0]])
 
 
-def _writes(size: int) -> int:
-    return max(1, math.ceil(size / 1024))
+def _entry_size(item: Item, index_keys: list[str], projection: dict[str, Any]) -> int:
+    if projection["ProjectionType"] == "ALL":
+        return item_size(item)
+    kept = {*_schema()[0], *index_keys, *projection.get("NonKeyAttributes", [])}
+    return item_size({k: v for k, v in item.items() if k in kept})
 
 
-def call_units(  # noqa: PLR0911 - one return per operation
-    operation: str, params: dict[str, Any], parsed: dict[str, Any], dataset_bytes: int
-) -> Units:
-    """Units one call consumed; ``dataset_bytes`` is the size of a stored dataset (for deletes, whose
-    item the request does not carry)."""
-    consistent = bool(params.get("ConsistentRead"))
-    if operation == "GetItem":
-        item = parsed.get("Item")
-        return Units(read=_reads(item_size(item) if item else 0, consistent))
-    if operation == "BatchGetItem":
-        units = Units()
-        for table, request in params.get("RequestItems", {}).items():
-            found = {item_size(i) for i in parsed.get("Responses", {}).get(table, [])}
-            sizes = sorted(found) + [0] * (len(request["Keys"]) - len(found))
-            units.read += sum(_reads(size, bool(request.get("ConsistentRead"))) for size in sizes)
-        return units
-    if operation in {"Query", "Scan"}:
-        return Units(read=_reads(sum(item_size(i) for i in parsed.get("Items", [])), consistent))
-    if operation == "TransactWriteItems":
-        units = Units()
-        for entry in params["TransactItems"]:
-            units.write += 2 * _write_units(entry, dataset_bytes)
-        return units
-    if operation in {"PutItem", "UpdateItem", "DeleteItem"}:
-        kind = {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}[operation]
-        return Units(write=_write_units({kind: params}, dataset_bytes))
-    if operation == "BatchWriteItem":
-        units = Units()
-        for requests in params.get("RequestItems", {}).values():
-            for request in requests:
-                if "PutRequest" in request:
-                    units.write += _write_units({"Put": request["PutRequest"]}, dataset_bytes)
-                else:
-                    units.write += _write_units({"Delete": request["DeleteRequest"]}, dataset_bytes)
-        return units
-    return Units()
+def _units(size: int, per: int) -> int:
+    return max(1, math.ceil(size / per))
 
 
-def _write_units(entry: dict[str, Any], dataset_bytes: int) -> int:
-    """One item's write units, plus its local secondary index's, outside the transaction factor."""
-    ((kind, body),) = entry.items()
-    if kind == "Put":
-        size = item_size(body["Item"])
-        units = _writes(size)
-        if INDEX_KEY in body["Item"]:
-            replaces = "version" in str(body.get("ConditionExpression", ""))
-            units += _writes(size) * (2 if replaces else 1)  # the index: put (and delete the old entry)
-        return units
-    if kind == "Delete":
-        sk = str(body["Key"].get("sk", {}).get("S", ""))
-        if sk.startswith("DATASET#"):
-            return _writes(dataset_bytes) * 2  # the item and its index entry
+def _write_units(kind: str, body: dict[str, Any], seen: dict[str, Item]) -> int:
+    if kind == "ConditionCheck":
         return 1
-    if kind in {"Update", "ConditionCheck"}:
-        return 1  # the counter and key items are a few dozen bytes
-    return 0
+    new: Item = body["Item"] if kind == "Put" else {}
+    old: Item = seen.get(_key(new or body["Key"]), {})
+    units = _units(max(item_size(new), item_size(old)), 1024)
+    for keys, projection in _schema()[1]:
+        had, has = all(k in old for k in keys), all(k in new for k in keys)
+        was, now = _entry_size(old, keys, projection), _entry_size(new, keys, projection)
+        if had and has and all(old[k] == new[k] for k in keys):
+            units += _units(max(was, now), 1024)  # the entry rewritten in place
+        else:  # deleted from the index, added to it, or both when its key changed
+            units += (_units(was, 1024) if had else 0) + (_units(now, 1024) if has else 0)
+    return units
+
+
+def _unprojected(params: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in params.items() if k not in {"ProjectionExpression", "Select"}}
+    expressions = " ".join(str(out.get(k, "")) for k in ("KeyConditionExpression", "FilterExpression"))
+    used = set(re.findall(r"#\w+", expressions))
+    names = {k: v for k, v in out.pop("ExpressionAttributeNames", {}).items() if k in used}
+    return out | ({"ExpressionAttributeNames": names} if names else {})
+
+
+def _read_items(call: Call, refetch: Refetch) -> dict[str, list[Item | None]]:
+    """The whole items a read call read, per table (``None`` for a key not found)."""
+    params, answer = call.params, call.answer
+    if call.operation == "BatchGetItem":
+        out: dict[str, list[Item | None]] = {}
+        for table_name, request in params["RequestItems"].items():
+            found = answer.get("Responses", {}).get(table_name, [])
+            if "ProjectionExpression" in request:
+                again = refetch("BatchGetItem", {"RequestItems": {table_name: _unprojected(request)}})
+                found = again.get("Responses", {}).get(table_name, [])
+            out[table_name] = [*found, *[None] * (len(request["Keys"]) - len(found))]
+        return out
+    if "ProjectionExpression" in params and "Error" not in answer:
+        answer = refetch(call.operation, _unprojected(params))
+    found = answer.get("Items", [answer.get("Item")] if call.operation == "GetItem" else [])
+    return {str(params.get("TableName")): list(found)}
+
+
+def request_units(calls: list[Call], refetch: Refetch) -> tuple[float, float]:
+    """(read units, write units) of one request's DynamoDB calls."""
+    seen: dict[str, Item] = {}
+    reads = writes = 0.0
+    for call in calls:
+        op, params = call.operation, call.params
+        if op in {"GetItem", "BatchGetItem", "Query", "Scan"}:
+            for table_name, items in _read_items(call, refetch).items():
+                request = params["RequestItems"][table_name] if op == "BatchGetItem" else params
+                factor = 1.0 if request.get("ConsistentRead") else 0.5
+                seen |= {_key(i): i for i in items if i}
+                if op in {"Query", "Scan"}:
+                    reads += _units(sum(item_size(i) for i in items), 4096) * factor
+                else:
+                    reads += sum(_units(item_size(i), 4096) for i in items) * factor
+        elif op == "TransactWriteItems":
+            for entry in params["TransactItems"]:
+                ((kind, body),) = entry.items()
+                writes += 2 * _write_units(kind, body, seen)
+        elif op in {"PutItem", "UpdateItem", "DeleteItem"}:
+            writes += _write_units(op.removesuffix("Item"), params, seen)
+        elif op == "BatchWriteItem":
+            for requests in params["RequestItems"].values():
+                for request in requests:
+                    ((kind, body),) = request.items()  # PutRequest or DeleteRequest
+                    kind = kind.removesuffix("Request")
+                    writes += _write_units(kind, body, seen)
+    return reads, writes

@@ -1,106 +1,83 @@
-"""Issue 6.6: dollars per million requests, per operation, from the measured figures.
+"""Dollars per million requests, per operation and per memory size, from the other sections' figures.
 
-Prices are AWS's public on-demand prices for us-east-1 as documented in 2025, written down without
-internet access (this machine has none): check them against the AWS pricing pages before relying on them.
+Prices are AWS's public on-demand prices for us-east-1 as documented in 2025, written down without internet
+access (this machine has none): check them against the AWS pricing pages before relying on them.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
-PRICES_AS_OF = "AWS public us-east-1 price pages as documented in 2025 (written from memory: no internet here)"
-PRICES: dict[str, tuple[float, str]] = {
-    "lambda_request": (0.20 / 1e6, "Lambda: $0.20 per 1M requests"),
-    "lambda_gb_s_arm": (0.0000133334, "Lambda arm64: $0.0000133334 per GB-second (first 7.5 billion GB-s a month)"),
-    "apigw_rest": (3.50 / 1e6, "API Gateway REST API: $3.50 per 1M requests (first 333M a month)"),
-    "ddb_write_unit": (0.625 / 1e6, "DynamoDB on-demand: $0.625 per 1M write request units (since 2024-11-01)"),
-    "ddb_read_unit": (0.125 / 1e6, "DynamoDB on-demand: $0.125 per 1M read request units (since 2024-11-01)"),
-    "logs_gb": (0.50, "CloudWatch Logs: $0.50 per GB ingested (standard class, first tier)"),
-    "xray_trace": (5.00 / 1e6, "X-Ray: $5.00 per 1M traces recorded (beyond 100k free a month)"),
+from bench.common import memory_size, table
+
+TITLE = "Cost per million requests (us-east-1, on demand)"
+ABOUT = (
+    "Lambda arm64 at the template's memory. Billed duration = our code's warm time (§1, DynamoDB time taken "
+    "out, at the memory size's CPU share) + an assumed AWS DynamoDB latency per call (GetItem 4 ms, Query and "
+    "BatchGetItem 6 ms, TransactWriteItems 15 ms), rounded up to 1 ms. DynamoDB units, calls and log bytes "
+    "from §2; logs add 350 bytes of Lambda's START/END/REPORT lines; X-Ray's default sampling records ~5% of "
+    "requests at volume. The authorizer runs once per cache miss (60 s per key): its row is apart, without "
+    "API Gateway. INIT phases are billed (since 2025-08-01): per cold start, and per million requests at an "
+    "assumed 1% cold starts. Computed when the report is written from the last runs of §1 and §2."
+)
+PRICES = {
+    "Lambda requests": (0.20 / 1e6, "$0.20 per 1M requests"),
+    "Lambda arm64 GB-s": (0.0000133334, "$0.0000133334 per GB-second (first 7.5 billion GB-s a month)"),
+    "API Gateway REST": (3.50 / 1e6, "$3.50 per 1M requests (first 333M a month)"),
+    "DynamoDB write unit": (0.625 / 1e6, "$0.625 per 1M write request units, on demand (since 2024-11-01)"),
+    "DynamoDB read unit": (0.125 / 1e6, "$0.125 per 1M read request units, on demand (since 2024-11-01)"),
+    "CloudWatch Logs": (0.50, "$0.50 per GB ingested (standard class, first tier)"),
+    "X-Ray traces": (5.00 / 1e6, "$5.00 per 1M traces recorded (beyond 100k free a month)"),
 }
-XRAY_SAMPLED = 0.05
-"""X-Ray's default sampling rule records the first request each second and 5% of the rest."""
+DDB_MS = {"GetItem": 4.0, "Query": 6.0, "BatchGetItem": 6.0, "TransactWriteItems": 15.0}
 PLATFORM_LOG_BYTES = 350
-"""Lambda's own START, END and REPORT lines per invocation (with X-Ray's trace id), approximately."""
-DDB_LATENCY_MS = {"GetItem": 4.0, "Query": 6.0, "BatchGetItem": 6.0, "TransactWriteItems": 15.0}
-"""Assumed in-region DynamoDB latency per call from Lambda (single-digit ms reads, slower transactions):
-added to the measured handler time to estimate a billed duration, since moto's own latency is not AWS's."""
-COLD_START_RATE = 0.01
-"""Share of requests assumed to hit a cold start, to spread the (billed since 2025-08-01) INIT phase."""
+XRAY_SAMPLED = 0.05
+COLD_RATE = 0.01
 
 
 def price(name: str) -> float:
     return PRICES[name][0]
 
 
-@dataclass
-class OperationCost:
-    label: str
-    function: str
-    memory_mb: int
-    handler_ms: float  # measured, our code only (DynamoDB time taken out)
-    ddb_ms: float  # assumed DynamoDB latency for the calls made
-    billed_ms: int
-    read_units: float
-    write_units: float
-    log_bytes: int
-    lambda_requests: float
-    lambda_compute: float
-    api_gateway: float
-    dynamodb: float
-    logs: float
-    xray: float
-
-    @property
-    def total(self) -> float:
-        return self.lambda_requests + self.lambda_compute + self.api_gateway + self.dynamodb + self.logs + self.xray
+def gb_s(ms: float, mb: int) -> float:
+    return ms / 1000 * mb / 1024 * price("Lambda arm64 GB-s")
 
 
-def operation_cost(
-    label: str,
-    *,
-    function: str,
-    memory_mb: int,
-    handler_ms: float,
-    calls: dict[str, int],
-    read_units: float,
-    write_units: float,
-    log_bytes: int,
-    through_gateway: bool = True,
-) -> OperationCost:
-    """Dollars per million requests of one operation."""
-    ddb_ms = sum(DDB_LATENCY_MS.get(op, 6.0) * n for op, n in calls.items())
-    billed = math.ceil(handler_ms + ddb_ms)
-    million = 1e6
-    return OperationCost(
-        label=label,
-        function=function,
-        memory_mb=memory_mb,
-        handler_ms=handler_ms,
-        ddb_ms=ddb_ms,
-        billed_ms=billed,
-        read_units=read_units,
-        write_units=write_units,
-        log_bytes=log_bytes,
-        lambda_requests=price("lambda_request") * million,
-        lambda_compute=billed / 1000 * memory_mb / 1024 * price("lambda_gb_s_arm") * million,
-        api_gateway=price("apigw_rest") * million if through_gateway else 0.0,
-        dynamodb=(read_units * price("ddb_read_unit") + write_units * price("ddb_write_unit")) * million,
-        logs=(log_bytes + PLATFORM_LOG_BYTES) * million / 1024**3 * price("logs_gb"),
-        xray=XRAY_SAMPLED * price("xray_trace") * million if through_gateway else 0.0,
-    )
+def _warm(coldstart: dict[str, Any], function: str) -> tuple[float, str]:
+    mb = str(memory_size(function))
+    found = coldstart["memory"].get(function, {}).get(mb)
+    return (found["warm_ms"], f"{mb} MB share") if found else (coldstart["full"][function]["warm_ms"], "a full core")
 
 
-def init_cost(init_ms: float, memory_mb: int) -> float:
-    """Dollars of one billed INIT phase (cold start) at ``memory_mb``."""
-    return init_ms / 1000 * memory_mb / 1024 * price("lambda_gb_s_arm")
-
-
-def price_lines() -> list[str]:
-    return [text for _, text in PRICES.values()]
-
-
-def as_dict(cost: OperationCost) -> dict[str, Any]:
-    return {**cost.__dict__, "total": cost.total}
+def section(results: dict[str, Any]) -> dict[str, Any]:
+    rt, cs = results["roundtrips"]["data"], results["coldstart"]["data"]
+    rows = []
+    for r in (r for r in rt["rows"] if r["status"] != "ERROR"):
+        gateway, mb = r["function"] != "authorizer", memory_size(r["function"])
+        ours, cpu = _warm(cs, r["function"])
+        ddb = sum(DDB_MS.get(op, 6.0) * n for op, n in r["calls"].items())
+        billed = math.ceil(ours + ddb)
+        units = r["read_units"] * price("DynamoDB read unit") + r["write_units"] * price("DynamoDB write unit")
+        logs = (r["log_bytes"] + PLATFORM_LOG_BYTES) / 1024**3 * price("CloudWatch Logs")
+        dollars = [price("Lambda requests"), gb_s(billed, mb), price("API Gateway REST") * gateway, units, logs]
+        dollars.append(XRAY_SAMPLED * price("X-Ray traces") * gateway)
+        head = f"{r['api']} {r['description']} | {mb} | {cpu} | {ours:.1f} + {ddb:.0f} = {billed} | {r['read_units']:g}"
+        cells = [f"{r['write_units']:g}", str(r["log_bytes"]), *(f"{d * 1e6:.3f}" for d in dollars)]
+        rows.append(f"{head} | {' | '.join(cells)} | **{sum(dollars) * 1e6:.2f}**")
+    memory = []
+    for function, sized in cs["memory"].items():
+        for mb, m in sorted(sized.items(), key=lambda kv: int(kv[0])):
+            init, warm = gb_s(m["cold_ms"], int(mb)), gb_s(math.ceil(m["warm_ms"] + 6), int(mb))
+            name = function + (" (template)" if int(mb) == memory_size(function) else "")
+            dollars_ = f"{warm * 1e6:.2f} | {init * 1e6:.2f} | {init * COLD_RATE * 1e6:.3f}"
+            memory.append(f"{name} | {mb} | {m['cold_ms']:.0f} | {m['warm_ms']:.1f} | {dollars_}")
+    operation = "operation | MB | CPU | ms: ours + DynamoDB = billed | RRU | WRU | log bytes | Lambda requests $ | "
+    operation += "Lambda GB-s $ | API Gateway $ | DynamoDB $ | Logs $ | X-Ray $ | total $"
+    by_size = "function | MB | cold start ms | warm, our code ms | Lambda GB-s $ / 1M warm (+ one 6-ms call) | "
+    by_size += "µ$ per cold start | $ / 1M requests at 1% cold"
+    listed = (f"{k} | {v[1]}" for k, v in PRICES.items())
+    prices = table("Prices (us-east-1; written from memory, no internet here)", "item | price", listed)
+    title = "Memory size: cold start and warm time at its CPU share (§1), what Lambda compute costs"
+    tables = [prices, table("Per operation, $ per million requests", operation, rows), table(title, by_size, memory)]
+    return {"tables": tables, "targets": [], "data": {}}

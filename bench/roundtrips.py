@@ -1,417 +1,222 @@
-# ruff: noqa: PLC0415 - imports wait until the environment (table, endpoint) is set, or until needed
-"""Issue 6.2: DynamoDB round trips per request, both API generations, counted in-process on moto.
+# ruff: noqa: PLC0415 - moto loads inside the section
+"""DynamoDB round trips, capacity units and log bytes per request, both API generations, on in-process moto.
 
-Every call the shared layer's boto3 client makes fires botocore's ``before-call.dynamodb`` event; a hook
-on it counts the calls of one handler invocation by operation. The handlers are the real
-``functions/<name>/app.py``, fed ``events/`` files; the table is built from the template's definition on
-in-process moto, with each request made atomic as the tests do (DESIGN §7). Each scenario also checks its
-reply, so a count from a failed request is never reported as a pass.
-
-``measure()`` is what ``tests/test_bench_smoke.py`` runs; ``python -m bench.roundtrips --out R.json`` too.
+The real handlers are fed ``events/`` files; ``harness.Recorder`` sees each DynamoDB call. Each reply is
+checked (status 200; on lists, ``total_datasets`` equal to the tenant's real count), so a count from a
+failed request is an ERROR, never a pass. ``tests/test_bench_smoke.py`` runs ``measure()``.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import copy
 import io
-import json
 import logging
 import os
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from types import ModuleType
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
-from bench import capacity, seed
-from bench.common import BENCH_KEY, FAKE_AWS, ROOT, TENANT, load_event, write_json
-from tools import load_module
+import boto3
 
-TABLE = "bench-roundtrips"
+from bench import capacity, harness, seed
+from bench.common import FAKE_AWS, FUNCTIONS, TENANT, table, template_env, verdict
+from bench.harness import event
+from tools import template
+
+TITLE = "DynamoDB round trips per request"
+ABOUT = (
+    "Each request is a real handler fed an `events/` file, in-process on moto (atomic per request, as the tests "
+    "run it), a tenant of 150 datasets. Calls are counted where every botocore client passes; read and write "
+    "units are computed from the items sent and read by AWS's rules (`bench/capacity.py`), since moto's "
+    "`ConsumedCapacity` is a placeholder (second table). Log bytes: what our Powertools logger and Metrics "
+    "printed for the request. Command: `python -m bench.run --only roundtrips`."
+)
+
+
+NEW, KEEP, FRESH, TAKEN, TOKEN = "<new name>", "<kept id>", "<fresh id>", "<taken name>", "<page 1 token>"
 
 
 @dataclass
-class Scenario:
+class Fixture:
+    datasets: list[tuple[str, str]]  # (id, name), oldest first
+    count: int  # the tenant's datasets now
+    token: str = ""  # next_page_token of the first page
+    serial: int = 0
+
+    def fill(self, value: Any) -> Any:
+        """``value`` with each placeholder replaced (a new name, a dataset nobody deletes, one for a delete...)."""
+        if isinstance(value, dict):
+            return {k: self.fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.fill(v) for v in value]
+        self.serial += 1
+        middle = self.datasets[len(self.datasets) // 2]
+        found = {NEW: f"n{self.serial}", KEEP: middle[0], TAKEN: self.datasets[0][1], TOKEN: self.token}
+        return self.datasets.pop()[0] if value == FRESH else found.get(value, value)
+
+
+class Scenario(NamedTuple):
     api: str  # "seed" (/api/v1/dataset), "current" (/api/v1/datasets) or "auth"
-    operation: str
     description: str
-    function: str
     target: int | None  # most round trips allowed; None: reported, no target
-    event: Callable[[Fixture], dict[str, Any]]
-    check: Callable[[dict[str, Any]], str | None] = lambda _: None  # a problem with the reply, or None
+    event: str  # the events/ file
+    send: dict[str, Any]  # body, dataset_id, query (with placeholders)
+
+    @property
+    def function(self) -> str:
+        return next(f for f in FUNCTIONS if f.startswith(self.event.split("_")[0]))
 
 
 @dataclass
 class Row:
     api: str
-    operation: str
     description: str
     function: str
-    calls: dict[str, int]
-    total: int
     target: int | None
     status: str  # "pass", "FAIL", "info" or "ERROR"
     detail: str = ""
-    log_bytes: int = 0
-    items: dict[str, int] = field(default_factory=dict)
+    calls: dict[str, int] = field(default_factory=dict)
+    total: int = 0
     read_units: float = 0.0
     write_units: float = 0.0
+    log_bytes: int = 0
 
 
-@dataclass
-class Fixture:
-    datasets: list[Any]  # the tenant's datasets, oldest first
-    serial: int = 0
-    first_page_token: str = ""  # next_page_token of the first page of GET /datasets
-
-    def name(self, kind: str) -> str:
-        self.serial += 1
-        return f"{kind}-{self.serial}-{uuid.uuid4().hex[:6]}"
-
-    def pick(self) -> str:
-        """A dataset id nobody deletes (the delete scenarios make their own)."""
-        return str(self.datasets[len(self.datasets) // 2].id)
-
-    def fresh(self) -> str:
-        return seed.create_dataset(TENANT, self.name("doomed"))
-
-
-def route(
-    name: str, *, body: Any = None, dataset_id: str | None = None, query: dict[str, str] | None = None
-) -> dict[str, Any]:
-    event: dict[str, Any] = copy.deepcopy(load_event(name))
-    event["requestContext"]["authorizer"].update(principalId=TENANT, tenant_id=TENANT)
-    if body is not None:
-        event["body"] = json.dumps(body)
-    if dataset_id is not None:
-        event["pathParameters"] = {"dataset_id": dataset_id}
-        event["path"] = event["path"].rsplit("/", 1)[0] + "/" + dataset_id
-    if query is not None:
-        event["queryStringParameters"] = query
-        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
-    return event
-
-
-def _authorizer_event(_: Fixture) -> dict[str, Any]:
-    event = load_event("authorizer_bearer")
-    event["authorizationToken"] = f"Bearer {BENCH_KEY}"
-    return event
-
-
-def _total_is_count(body: dict[str, Any]) -> str | None:
-    """``total_datasets`` must be the tenant's real count (read after the request was counted)."""
-    from dataset_core.storage import datasets as storage
-
-    expected = storage.dataset_count(TENANT)
-    if body.get("total_datasets") != expected:
-        return f"total_datasets {body.get('total_datasets')} != {expected}"
-    return None
-
-
-def _page_token_event(fx: Fixture) -> dict[str, Any]:
-    """The second page, reached through the first page's next_page_token."""
-    return route("list_datasets_restful", query={"page_size": "30", "page_token": fx.first_page_token})
+def _query(**query: str) -> dict[str, Any]:
+    return {"query": query}
 
 
 def scenarios() -> list[Scenario]:
+    s, lst, get = Scenario, "list_datasets_restful", {"dataset_id": KEEP}
+    rename, describe = get | {"body": {"name": NEW}}, get | {"body": {"description": NEW}}
+    taken, cursor = {"body": {"name": TAKEN}}, _query(page_size="30", page_token=TOKEN)
     return [
-        Scenario("auth", "authorize (cache miss)", "TOKEN authorizer, valid key", "authorizer", 1, _authorizer_event),
-        # ---- seed API ----
-        Scenario(
-            "seed", "create", "POST /dataset", "create_dataset", 1,
-            lambda fx: route("create_dataset_legacy", body={"dataset_name": fx.name("seed")}),
-        ),
-        Scenario(
-            "seed", "list", "GET /dataset?count=100 (one page, default order)", "list_datasets", 1,
-            lambda fx: route("list_datasets_legacy", query={"offset": "0", "count": "100"}),
-        ),
-        Scenario(
-            "seed", "list", "GET /dataset (count=-1: all, at most 1000)", "list_datasets", None,
-            lambda fx: route("list_datasets_legacy"),
-        ),
-        Scenario(
-            "seed", "get", "GET /dataset/{id}", "get_dataset", 1,
-            lambda fx: route("get_dataset_legacy", dataset_id=fx.pick()),
-        ),
-        Scenario(
-            "seed", "update", "PUT /dataset/{id} (description)", "update_dataset", 2,
-            lambda fx: route("update_dataset_legacy", dataset_id=fx.pick(), body={"description": fx.name("d")}),
-        ),
-        Scenario(
-            "seed", "update", "PUT /dataset/{id} (rename)", "update_dataset", 2,
-            lambda fx: route("update_dataset_legacy", dataset_id=fx.pick(), body={"name": fx.name("renamed")}),
-        ),
-        Scenario(
-            "seed", "delete", "DELETE /dataset/{id}", "delete_dataset", 2,
-            lambda fx: route("delete_dataset_legacy", dataset_id=fx.fresh()),
-        ),
-        # ---- current API ----
-        Scenario(
-            "current", "create", "POST /datasets", "create_dataset", 1,
-            lambda fx: route("create_dataset_restful", body={"name": fx.name("cur")}),
-        ),
-        Scenario(
-            "current", "create", "POST /datasets, name taken (auto-rename to name(1))", "create_dataset", None,
-            lambda fx: route("create_dataset_restful", body={"name": fx.datasets[0].name}),
-        ),
-        Scenario(
-            "current", "list", "GET /datasets (page 1, page_size 30, default order)", "list_datasets", 1,
-            lambda fx: route("list_datasets_restful", query={"page": "1", "page_size": "30"}),
-            _total_is_count,
-        ),
-        Scenario(
-            "current", "list", "GET /datasets?page_size=100 (default order)", "list_datasets", 1,
-            lambda fx: route("list_datasets_restful", query={"page_size": "100"}),
-            _total_is_count,
-        ),
-        Scenario(
-            "current", "list", "GET /datasets?page=2 (offset paging)", "list_datasets", None,
-            lambda fx: route("list_datasets_restful", query={"page": "2", "page_size": "30"}),
-            _total_is_count,
-        ),
-        Scenario(
-            "current", "list", "GET /datasets?page_token=... (cursor, page 2)", "list_datasets", None,
-            _page_token_event,
-            _total_is_count,
-        ),
-        Scenario(
-            "current", "list", "GET /datasets?orderby=update_time", "list_datasets", None,
-            lambda fx: route("list_datasets_restful", query={"orderby": "update_time"}),
-            _total_is_count,
-        ),
-        Scenario(
-            "current", "get", "GET /datasets/{id}", "get_dataset", 1,
-            lambda fx: route("get_dataset_restful", dataset_id=fx.pick()),
-        ),
-        Scenario(
-            "current", "update", "PUT /datasets/{id} (description)", "update_dataset", 2,
-            lambda fx: route("update_dataset_restful", dataset_id=fx.pick(), body={"description": fx.name("d")}),
-        ),
-        Scenario(
-            "current", "update", "PUT /datasets/{id} (rename)", "update_dataset", 2,
-            lambda fx: route("update_dataset_restful", dataset_id=fx.pick(), body={"name": fx.name("renamed")}),
-        ),
-        Scenario(
-            "current", "delete", "DELETE /datasets {ids: [1 id]}", "delete_dataset", 2,
-            lambda fx: route("delete_dataset_restful", body={"ids": [fx.fresh()]}),
-        ),
-        Scenario(
-            "current", "delete", "DELETE /datasets {ids: [3 ids]}", "delete_dataset", None,
-            lambda fx: route("delete_dataset_restful", body={"ids": [fx.fresh(), fx.fresh(), fx.fresh()]}),
-        ),
-    ]  # fmt: skip
-
-
-# ---- counting -----------------------------------------------------------------------------------------------
-
-
-class CallCounter:
-    """DynamoDB calls by operation, the items they returned and the capacity units they consumed, from
-    the client's own events."""
-
-    def __init__(self, client: Any, dataset_bytes: int) -> None:
-        self.calls: Counter[str] = Counter()
-        self.items: Counter[str] = Counter()
-        self.units = capacity.Units()
-        self.dataset_bytes = dataset_bytes
-        self._params: dict[str, Any] = {}
-        client.meta.events.register("before-call.dynamodb", self._before)
-        client.meta.events.register("after-call.dynamodb", self._after)
-
-    def _before(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        self.calls[str(model.name)] += 1
-        self._params = params
-
-    def _after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
-        self.units += capacity.call_units(str(model.name), self._wire_params(), parsed, self.dataset_bytes)
-        if "Items" in parsed:
-            self.items[str(model.name)] += len(parsed["Items"])
-        elif "Responses" in parsed and isinstance(parsed["Responses"], dict):
-            self.items[str(model.name)] += sum(len(v) for v in parsed["Responses"].values())
-        elif "Item" in parsed:
-            self.items[str(model.name)] += 1
-
-    def _wire_params(self) -> dict[str, Any]:
-        """The request as sent: ``before-call`` hands over the serialized body's parameters."""
-        body = self._params.get("body")
-        if isinstance(body, bytes | str) and body:
-            return dict(json.loads(body))
-        return {}
-
-    def take(self) -> tuple[dict[str, int], dict[str, int], capacity.Units]:
-        calls, items, units = dict(self.calls), dict(self.items), self.units
-        self.calls.clear()
-        self.items.clear()
-        self.units = capacity.Units()
-        return calls, items, units
+        s("auth", "TOKEN authorizer, valid key", 1, "authorizer_bearer", {}),
+        s("seed", "POST /dataset", 1, "create_dataset_legacy", {"body": {"dataset_name": NEW}}),
+        s("seed", "GET /dataset?count=100 (one page, default order)", 1, "list_datasets_legacy", _query(count="100")),
+        s("seed", "GET /dataset (count=-1: all, at most 1000)", None, "list_datasets_legacy", {}),
+        s("seed", "GET /dataset/{id}", 1, "get_dataset_legacy", get),
+        s("seed", "PUT /dataset/{id} (description)", 2, "update_dataset_legacy", describe),
+        s("seed", "PUT /dataset/{id} (rename)", 2, "update_dataset_legacy", rename),
+        s("seed", "DELETE /dataset/{id}", 2, "delete_dataset_legacy", {"dataset_id": FRESH}),
+        s("current", "POST /datasets", 1, "create_dataset_restful", {"body": {"name": NEW}}),
+        s("current", "POST /datasets, name taken (auto-rename to name(1))", None, "create_dataset_restful", taken),
+        s("current", "GET /datasets (page 1, page_size 30, default order)", 1, lst, _query(page="1", page_size="30")),
+        s("current", "GET /datasets?page_size=100 (default order)", 1, lst, _query(page_size="100")),
+        s("current", "GET /datasets?page=2 (offset paging)", None, lst, _query(page="2", page_size="30")),
+        s("current", "GET /datasets?page_token=... (cursor, page 2)", None, lst, cursor),
+        s("current", "GET /datasets?orderby=update_time", None, lst, _query(orderby="update_time")),
+        s("current", "GET /datasets/{id}", 1, "get_dataset_restful", get),
+        s("current", "PUT /datasets/{id} (description)", 2, "update_dataset_restful", describe),
+        s("current", "PUT /datasets/{id} (rename)", 2, "update_dataset_restful", rename),
+        s("current", "DELETE /datasets {ids: [1 id]}", 2, "delete_dataset_restful", {"body": {"ids": [FRESH]}}),
+        s("current", "DELETE /datasets {ids: [3 ids]}", None, "delete_dataset_restful", {"body": {"ids": [FRESH] * 3}}),
+    ]
 
 
 class LogBytes(logging.Handler):
-    """Bytes our Powertools logger would write (formatted by its own formatter), for the logging cost."""
+    """Bytes the handlers' Powertools logger writes, formatted by its own formatter."""
 
-    def __init__(self, formatter: logging.Formatter) -> None:
+    def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
-        self.setFormatter(formatter)
+        self.logger = logging.getLogger(template_env()["POWERTOOLS_SERVICE_NAME"])
+        self.setFormatter(self.logger.handlers[0].formatter)
+        self.logger.addHandler(self)
         self.bytes = 0
 
     def emit(self, record: logging.LogRecord) -> None:
         self.bytes += len(self.format(record).encode()) + 1
 
 
-@dataclass
-class _Context:
-    function_name: str
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    aws_request_id: str = "5d0fd0ad-0000-4000-8000-000000000000"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
-def load_function(name: str) -> ModuleType:
-    return load_module(ROOT / "functions" / name / "app.py", f"bench_fn_{name}")
-
-
 @contextlib.contextmanager
-def in_process_table(table: str = TABLE) -> Iterator[Any]:
-    """A fresh moto table (in-process, atomic per request) that ``dataset_core`` uses; all undone after."""
+def in_process_table(table_name: str = "bench-roundtrips") -> Iterator[Any]:
+    """A fresh moto table in this process, each request atomic, that the handlers use; a client on it."""
     from moto import mock_aws
 
-    from tools import template
     from tools.embedded_dynamodb import serialize_requests
 
-    saved = {k: os.environ.get(k) for k in [*FAKE_AWS, "TABLE_NAME", "DYNAMODB_ENDPOINT", "POWERTOOLS_TRACE_DISABLED"]}
-    os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"  # in-process, outside Lambda: no X-Ray daemon to talk to
+    saved = dict(os.environ)
     serialize_requests()
     try:
         with mock_aws():
-            seed.use_endpoint(None, table)
-            from dataset_core.storage import client as storage
-
-            client = storage.client()
-            client.create_table(**template.table_definition(table))
+            seed.use_table(None, table_name)
+            client = boto3.client("dynamodb", region_name=FAKE_AWS["AWS_DEFAULT_REGION"])
+            client.create_table(**template.table_definition(table_name))
             yield client
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        from dataset_core import config
-        from dataset_core.storage import client as storage
-
-        config.settings.cache_clear()
-        storage.reset_client()
+        os.environ.clear()
+        os.environ.update(saved)
+        seed.forget_table()
 
 
-def moto_capacity_placeholder(client: Any) -> dict[str, float]:
-    """What moto answers for ``ReturnConsumedCapacity="TOTAL"`` on a tiny and on a 40 KB item."""
-    from dataset_core.config import settings
-
-    table = settings().table_name
-    out: dict[str, float] = {}
-    for label, size in (("tiny item", 10), ("40 KB item", 40_000)):
-        key = {"pk": {"S": "BENCH#capacity"}, "sk": {"S": label}}
-        put = client.put_item(TableName=table, Item={**key, "blob": {"S": "x" * size}}, ReturnConsumedCapacity="TOTAL")
-        got = client.get_item(TableName=table, Key=key, ConsistentRead=True, ReturnConsumedCapacity="TOTAL")
-        out[f"PutItem {label}"] = float(put.get("ConsumedCapacity", {}).get("CapacityUnits", float("nan")))
-        out[f"GetItem {label}"] = float(got.get("ConsumedCapacity", {}).get("CapacityUnits", float("nan")))
-        client.delete_item(TableName=table, Key=key)
-    return out
+def _run(scenario: Scenario, fx: Fixture, client: Any, log: LogBytes) -> Row:
+    row = Row(scenario.api, scenario.description, scenario.function, scenario.target, "ERROR")
+    send = fx.fill(scenario.send)
+    log.bytes, printed = 0, io.StringIO()
+    with harness.Recorder() as recorder, contextlib.redirect_stdout(printed):
+        try:
+            status, body = harness.invoke(scenario.function, event(scenario.event, **send))
+        except Exception as error:
+            row.detail = f"{type(error).__name__}: {error}"
+            return row
+    if status == 200 and scenario.function in {"create_dataset", "delete_dataset"}:
+        fx.count += 1 if scenario.function == "create_dataset" else -len(send.get("body", {}).get("ids", [0]))
+    if status != 200:
+        row.detail = f"HTTP {status}: {body.get('message')}"
+    elif body.get("total_datasets", fx.count) != fx.count:
+        row.detail = f"total_datasets {body['total_datasets']} != {fx.count}"
+    row.calls, row.total = dict(Counter(c.operation for c in recorder.calls)), len(recorder.calls)
+    row.read_units, row.write_units = capacity.request_units(recorder.calls, partial(harness.raw, client))
+    row.log_bytes = log.bytes + len(printed.getvalue().encode())
+    if not row.detail:
+        row.status = "info" if scenario.target is None else ("pass" if row.total <= scenario.target else "FAIL")
+    return row
 
 
 def measure(tenant_size: int = 150) -> list[Row]:
     """Every scenario once, on a tenant holding ``tenant_size`` datasets; one row each."""
-    rows: list[Row] = []
     with in_process_table() as client:
         seed.register_key(TENANT)
-        fixture = Fixture(seed.seed_datasets(TENANT, tenant_size, prefix="rt"))
-        functions = {name: load_function(name) for name in sorted({s.function for s in scenarios()})}
-        from dataset_core.storage import codec
-        from dataset_core.storage import datasets as storage
-
-        counter = CallCounter(client, capacity.item_size(codec.item(storage.dataset_attrs(fixture.datasets[0]))))
-        from dataset_core.observability import logger
-
-        log_bytes = LogBytes(logger.registered_formatter)
-        logging.getLogger(logger.name).addHandler(log_bytes)
-        first = functions["list_datasets"].lambda_handler(
-            route("list_datasets_restful", query={"page_size": "30"}), _Context("list")
-        )
-        fixture.first_page_token = json.loads(first["body"])["next_page_token"]
+        fx = Fixture(seed.seed_datasets(client, TENANT, {"bench-roundtrips": tenant_size}), tenant_size)
+        fx.token = harness.invoke("list_datasets", event("list_datasets_restful"))[1]["next_page_token"]
+        log = LogBytes()
         try:
-            for scenario in scenarios():
-                rows.append(_run(scenario, functions[scenario.function], fixture, counter, log_bytes))
+            return [_run(scenario, fx, client, log) for scenario in scenarios()]
         finally:
-            logging.getLogger(logger.name).removeHandler(log_bytes)
+            log.logger.removeHandler(log)
+
+
+def moto_placeholder() -> list[str]:
+    """moto's ``ConsumedCapacity`` for a tiny and a 40 KB item, against the units by AWS's rules."""
+    rows = []
+    with in_process_table("bench-capacity") as client:
+        for label, size in (("tiny item", 10), ("40 KB item", 40_000)):
+            item = {"pk": {"S": "BENCH#capacity"}, "sk": {"S": label}, "blob": {"S": "x" * size}}
+            key = {"pk": item["pk"], "sk": item["sk"]}
+            base: dict[str, Any] = {"TableName": "bench-capacity", "ReturnConsumedCapacity": "TOTAL"}
+            for op, sent in (("PutItem", {"Item": item}), ("GetItem", {"Key": key, "ConsistentRead": True})):
+                params = base | sent
+                answer = harness.raw(client, op, params)
+                units = capacity.request_units([harness.Call(op, params, answer, 0, 0)], partial(harness.raw, client))
+                rows.append(f"{op}, {label} | {answer['ConsumedCapacity']['CapacityUnits']} | {max(units):g}")
     return rows
 
 
-def _run(
-    scenario: Scenario,
-    function: ModuleType,
-    fixture: Fixture,
-    counter: CallCounter,
-    log_bytes: LogBytes,
-) -> Row:
-    event = scenario.event(fixture)
-    counter.take()  # the fixture's own writes (fresh datasets to delete) are not the handler's
-    log_bytes.bytes = 0
-    printed = io.StringIO()
-    problem: str | None = None
-    result: Any = None
-    try:
-        with contextlib.redirect_stdout(printed):
-            result = function.lambda_handler(event, _Context(scenario.function))
-    except Exception as error:
-        problem = f"{type(error).__name__}: {error}"
-    calls, items, units = counter.take()
-    if problem is None and scenario.function == "authorizer":
-        problem = None if result.get("principalId") == TENANT else f"authorizer answered {result}"
-    elif problem is None:
-        body = json.loads(result["body"])
-        problem = f"HTTP {result['statusCode']}: {body.get('message')}" if result["statusCode"] != 200 else None
-        problem = problem or scenario.check(body)
-    total = sum(calls.values())
-    if problem is not None:
-        status = "ERROR"
-    elif scenario.target is None:
-        status = "info"
-    else:
-        status = "pass" if total <= scenario.target else "FAIL"
-    return Row(
-        api=scenario.api,
-        operation=scenario.operation,
-        description=scenario.description,
-        function=scenario.function,
-        calls=calls,
-        total=total,
-        target=scenario.target,
-        status=status,
-        detail=problem or "",
-        log_bytes=log_bytes.bytes + len(printed.getvalue().encode()),
-        items=items,
-        read_units=units.read,
-        write_units=units.write,
-    )
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args()
-    rows = measure(tenant_size=150)
-    with in_process_table() as client:
-        placeholder = moto_capacity_placeholder(client)
-    from pathlib import Path
-
-    write_json(Path(args.out), {"rows": [asdict(r) for r in rows], "moto_capacity": placeholder})
-
-
-if __name__ == "__main__":
-    main()
+def section(smoke: bool) -> dict[str, Any]:
+    rows, marks = measure(), {"info": "-", "ERROR": "**ERROR**", "pass": verdict(True), "FAIL": verdict(False)}
+    cells = [
+        f"{r.api} | {r.description} | {', '.join(f'{k} {v}' for k, v in sorted(r.calls.items()))} | **{r.total}** | "
+        f"{'-' if r.target is None else f'≤ {r.target}'} | {marks[r.status]} | {r.read_units:g} | {r.write_units:g} | "
+        f"{r.log_bytes} | {r.detail[:80].replace('|', '/')}"
+        for r in rows
+    ]
+    columns = "API | request | calls | total | target | result | RRU | WRU | log bytes | problem"
+    moto = table("moto's ConsumedCapacity is a placeholder", "call | moto says | by AWS's rules", moto_placeholder())
+    targets = [f"round trips: {r.api} {r.description} | {r.total} | ≤ {r.target} | {marks[r.status]}" for r in rows]
+    return {
+        "tables": [table("Calls, units and log bytes per request", columns, cells), moto],
+        "targets": [t for t, r in zip(targets, rows, strict=True) if r.target is not None],
+        "data": {"rows": [asdict(r) for r in rows]},
+    }

@@ -1,301 +1,157 @@
-# ruff: noqa: PLC0415 - imports wait until the environment (table, endpoint) is set, or until needed
-"""Issue 6.3: list latency against tenant size, cursor paging depth and offset paging depth.
+# ruff: noqa: RUF001 - the report writes multiplication signs
+"""List latency against tenant size and paging depth: the real ``list_datasets`` handler in this process, moto's
+server in another, one table per tenant size.
 
-The real ``list_datasets`` handler runs in this process against moto's server in another process (so
-the DynamoDB work happens elsewhere, over HTTP, as on AWS). Every request is split into the time spent
-waiting for DynamoDB (request sent to reply received) and the rest (our code: routing, validation,
-botocore's parsing of the reply, deserialising, serialising), with the number of calls, the items
-DynamoDB read and the read units that costs.
-
-moto answers a Query in time proportional to the number of items in the whole *table* (it sorts and
-filters them all), whatever the partition, ``Limit`` or ``ExclusiveStartKey``; DynamoDB reads only the
-page (O(log n + page)). So each tenant size gets a table of its own, and a bare boto3 Query with the
-handler's parameters (the "moto floor") is timed at each size to show moto's own growth; the target is
-judged on what does not depend on moto: round trips, items read, read units, our own time.
-
-    python -m bench.scaling [--smoke] --out RESULT.json
+moto answers a Query in time proportional to the whole table, whatever ``Limit`` or ``ExclusiveStartKey``;
+DynamoDB reads only the page. So the targets are judged on what our code controls: round trips, items read,
+read units, and our own time (the request minus the time waiting for DynamoDB).
 """
 
 from __future__ import annotations
 
 import gc
-import os
-import secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from bench import capacity, seed
-from bench.common import median, progress, section_main
+from bench import capacity, harness, seed
+from bench.common import TENANT, median, progress, ratio, table, verdict
 from bench.moto_server import MotoServer
-from bench.roundtrips import _Context, load_function, route
 
-PAGE_SIZE = 30
-
-
-@dataclass
-class Sample:
-    total_ms: float
-    ddb_ms: float
-    ours_ms: float
-    parse_ms: float  # botocore parsing the replies (part of ours_ms)
-    calls: int
-    items: int
-    read_units: float
-    status: int
+TITLE = "Scaling: list latency against tenant size and paging depth"
+ABOUT = (
+    "`GET /datasets?page_size=30` (newest first) through the real handler in this process; DynamoDB is moto's "
+    "server in another process, one table per tenant size, filled with what the create handler writes. *In "
+    "DynamoDB*: request sent to reply received; *our code*: the rest (botocore's serialising and parsing, shown "
+    "apart, included); *moto floor*: the handler's Query replayed with a bare client. A cursor page is reached "
+    "with the `next_page_token` the API gave for the page before it. Of 7 runs (3 for offset pages beyond 10), "
+    "the one with the median time of our code; the first pages of all sizes rotate round after round; the moto "
+    "floor is a median. Command: `python -m bench.run --only scaling`."
+)
+PAGE = 30
+TARGET = 1.5
 
 
 @dataclass
 class Point:
-    label: str
-    tenant_size: int
-    depth: int  # pages before the one fetched
-    samples: list[Sample]
+    size: int
+    page: int
+    via: str  # "offset" or "cursor"
+    total_ms: float
+    ddb_ms: float
+    botocore_ms: float
+    calls: int
+    items: int
+    read_units: float
+    token: str | None  # the page's next_page_token
+    floor_ms: float | None = None
 
-    def summary(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "tenant_size": self.tenant_size,
-            "depth": self.depth,
-            "runs": len(self.samples),
-            "total_ms": median([s.total_ms for s in self.samples]),
-            "ddb_ms": median([s.ddb_ms for s in self.samples]),
-            "ours_ms": median([s.ours_ms for s in self.samples]),
-            "parse_ms": median([s.parse_ms for s in self.samples]),
-            "calls": max(s.calls for s in self.samples),
-            "items": max(s.items for s in self.samples),
-            "read_units": max(s.read_units for s in self.samples),
-            "ok": all(s.status == 200 for s in self.samples),
-        }
+    @property
+    def ours_ms(self) -> float:
+        return self.total_ms - self.ddb_ms
 
-
-class Probe:
-    """Per-request DynamoDB time, calls, items read and read units, from the client's events."""
-
-    def __init__(self, client: Any) -> None:
-        self.ddb_ms = 0.0
-        self.parse_ms = 0.0
-        self.calls = 0
-        self.items = 0
-        self.units = 0.0
-        self._started = 0.0
-        self._parsing = 0.0
-        self._params: dict[str, Any] = {}
-        client.meta.events.register("before-call.dynamodb", self._before_call)
-        client.meta.events.register("before-send.dynamodb", self._before_send)
-        client.meta.events.register("before-parse.dynamodb", self._before_parse)
-        client.meta.events.register("after-call.dynamodb", self._after_call)
-
-    def _before_call(self, params: dict[str, Any], **_: Any) -> None:
-        import json
-
-        body = params.get("body")
-        self._params = json.loads(body) if body else {}
-
-    def _before_send(self, **_: Any) -> None:
-        self._started = time.perf_counter()
-        self.calls += 1
-
-    def _before_parse(self, **_: Any) -> None:
-        self.ddb_ms += (time.perf_counter() - self._started) * 1000
-        self._parsing = time.perf_counter()
-
-    def _after_call(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
-        self.parse_ms += (time.perf_counter() - self._parsing) * 1000
-        self.items += len(parsed.get("Items", [])) + (1 if "Item" in parsed else 0)
-        self.units += capacity.call_units(str(model.name), self._params, parsed, 0).read
-
-    def reset(self) -> None:
-        self.ddb_ms, self.parse_ms, self.calls, self.items, self.units = 0.0, 0.0, 0, 0, 0.0
+    def row(self) -> str:
+        needed = min(self.page * PAGE + 2, self.size + 1) if self.via == "offset" else "-"
+        floor = "-" if self.floor_ms is None else f"{self.floor_ms:.1f}"
+        times = f"{self.total_ms:.1f} | {floor} | {self.ddb_ms:.1f} | **{self.ours_ms:.2f}** | {self.botocore_ms:.2f}"
+        counts = f"{self.calls} | {self.items} | {needed} | {self.read_units:g}"
+        return f"{self.size} | {self.page} | {self.via} | {times} | {counts}"
 
 
 class Lister:
-    def __init__(self) -> None:
-        self.handler = load_function("list_datasets").lambda_handler
-        self.probe = self.rebind()
+    def __init__(self, db: MotoServer) -> None:
+        self.db = db
 
-    def rebind(self) -> Probe:
-        """Hook the shared layer's current client (``seed.use_endpoint`` makes a new one)."""
-        from dataset_core.storage import client as storage
+    def use(self, size: int) -> None:
+        """Point the layer at ``size``'s table (a new client) and leave that client's first request out."""
+        seed.use_table(self.db.endpoint, f"bench-scaling-{size}")
+        self.sample(size, 1)
 
-        self.probe = Probe(storage.client())
-        return self.probe
-
-    def sample(self, tenant: str, query: dict[str, str]) -> Sample:
-        import json
-
-        event = route("list_datasets_restful", query=query)
-        event["requestContext"]["authorizer"].update(principalId=tenant, tenant_id=tenant)
-        self.probe.reset()
-        started = time.perf_counter()
-        result = self.handler(event, _Context("list_datasets"))
-        total = (time.perf_counter() - started) * 1000
-        p = self.probe
-        status = int(result["statusCode"])
+    def sample(self, size: int, page: int, token: str | None = None, units: bool = False) -> Point:
+        query = {"page_size": str(PAGE)} | ({"page_token": token} if token else {"page": str(page)})
+        request = harness.event("list_datasets_restful", query=query)
+        with harness.Recorder() as recorder:
+            started = time.perf_counter()
+            status, body = harness.invoke("list_datasets", request)
+            total = (time.perf_counter() - started) * 1000
         if status != 200:
-            progress(f"list failed: {json.loads(result['body']).get('message')}")
-        return Sample(total, p.ddb_ms, total - p.ddb_ms, p.parse_ms, p.calls, p.items, p.units, status)
+            raise RuntimeError(f"list {query} on {size} datasets: {status} {body}")
+        calls, wire = recorder.calls, sum(c.wire_ms for c in recorder.calls)
+        read = capacity.request_units(calls, lambda op, p: harness.raw(self.db.client, op, p))[0] if units else 0
+        floor = None
+        if units and page == 1 and not token:  # the handler's first call again, with a bare client
+            began = time.perf_counter()
+            harness.raw(self.db.client, calls[0].operation, calls[0].params)
+            floor = (time.perf_counter() - began) * 1000
+        via, items = "cursor" if token else "offset", sum(c.items for c in calls)
+        botocore = sum(c.ms for c in calls) - wire
+        token = body.get("next_page_token")
+        return Point(size, page, via, total, wire, botocore, len(calls), items, read, token, floor)
 
-    def point(self, label: str, tenant: str, *, size: int, depth: int, query: dict[str, str], runs: int) -> Point:
-        gc.collect()  # garbage of the set-up (ids read, seeding) is not this point's
+    def point(self, size: int, page: int, runs: int, token: str | None = None) -> Point:
+        gc.collect()
+        return summary([self.sample(size, page, token, units=i == 0) for i in range(runs)])
+
+
+def summary(samples: list[Point]) -> Point:
+    """The first sample (its counts, units, token) with the times of the run whose own time is the median."""
+    mid = sorted(samples, key=lambda s: s.ours_ms)[len(samples) // 2]
+    floors = [s.floor_ms for s in samples if s.floor_ms is not None]
+    floor = median(floors) if floors else None
+    return replace(samples[0], total_ms=mid.total_ms, ddb_ms=mid.ddb_ms, botocore_ms=mid.botocore_ms, floor_ms=floor)
+
+
+def section(smoke: bool) -> dict[str, Any]:
+    sizes = [100, 310] if smoke else [100, 1000, 3000, 10_000]
+    runs, deep_runs, middle = (2, 1, [3]) if smoke else (7, 3, [10, 100])  # middle: the largest's pages between
+    with MotoServer(f"bench-scaling-{sizes[0]}") as db:
         started = time.perf_counter()
-        point = Point(label, size, depth, [self.sample(tenant, query) for _ in range(runs)])
-        progress(f"  {label}, {size} datasets, depth {depth}: {runs} runs in {time.perf_counter() - started:.1f} s")
-        return point
-
-
-def tenant_of(size: int) -> str:
-    return f"{size:032x}"
-
-
-def cursor_token(tenant: str, newest_first: list[tuple[str, int]], depth: int) -> str:
-    """The next_page_token that ends page ``depth`` (what the API hands out; verified against a walk)."""
-    from dataset_core import page_tokens
-
-    last_id, last_update = newest_first[depth * PAGE_SIZE - 1]
-    return page_tokens.encode(tenant, "create_time", True, last_id, last_update)
-
-
-def table_of(size: int) -> str:
-    return f"bench-scaling-{size}"
-
-
-def moto_floor(db: MotoServer, tenant: str, table: str, runs: int) -> float:
-    """A bare boto3 Query for one page and the counter (the handler's parameters), median ms."""
-    client = db.client()
-    client.query(TableName=table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": "x"}})
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        client.query(
-            TableName=table,
-            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :meta",
-            ExpressionAttributeValues={
-                ":pk": {"S": f"TENANT#{tenant}"},
-                ":first": {"S": "DATASET#"},
-                ":meta": {"S": "META"},
-            },
-            ScanIndexForward=False,
-            Limit=PAGE_SIZE + 2,
-        )
-        times.append((time.perf_counter() - started) * 1000)
-    return median(times)
-
-
-def _use(db: MotoServer, lister: Lister, size: int) -> None:
-    """Point the shared layer at ``size``'s table (a new client) and drop that client's first request."""
-    seed.use_endpoint(db.endpoint, table_of(size))
-    lister.rebind()
-    lister.sample(tenant_of(size), {"page_size": str(PAGE_SIZE)})
-
-
-def _first_pages(db: MotoServer, lister: Lister, sizes: list[int], runs: int) -> tuple[list[Point], dict[int, float]]:
-    """The first page at every size, sizes side by side round after round (drift hits them all alike)."""
-    floors = {}
-    for size in sizes:
-        _use(db, lister, size)
-        floors[size] = moto_floor(db, tenant_of(size), table_of(size), runs)
-    samples: dict[int, list[Sample]] = {size: [] for size in sizes}
-    started = time.perf_counter()
-    for _ in range(runs):
+        for size in sizes[1:]:
+            db.create_table(f"bench-scaling-{size}")
+        seed.wait_longer()  # this process only
+        seed.use_table(db.endpoint, f"bench-scaling-{sizes[0]}")
+        seed.seed_datasets(db.client, TENANT, {f"bench-scaling-{size}": size for size in sizes})
+        progress(f"scaling: {sum(sizes)} datasets stored in {time.perf_counter() - started:.0f} s")
+        lister, rounds = Lister(db), {size: list[Point]() for size in sizes}
+        for _ in range(runs):
+            for size in sizes:
+                lister.use(size)
+                rounds[size].append(lister.sample(size, 1, units=True))
+        first = {size: summary(samples) for size, samples in rounds.items()}
+        progress("scaling: deep pages")
+        deep: list[Point] = []
         for size in sizes:
-            _use(db, lister, size)
-            samples[size].append(lister.sample(tenant_of(size), {"page_size": str(PAGE_SIZE)}))
-    progress(f"  first page, sizes {sizes} interleaved: {runs} rounds in {time.perf_counter() - started:.1f} s")
-    return [Point("first page", size, 0, samples[size]) for size in sizes], floors
+            lister.use(size)
+            # by offset: the largest's pages between, and the last full page but one; by cursor: the page after
+            # each of those (and after page 1), reached with its next_page_token: up to the last full page
+            between = middle if size == sizes[-1] else []
+            offset = {p: lister.point(size, p, runs if p <= 10 else deep_runs) for p in {*between, size // PAGE - 1}}
+            deep += offset.values()
+            for page, before in (offset | {1: first[size]}).items():
+                deep.append(lister.point(size, page + 1, runs, token=before.token))  # as cheap as page 1
+    return report(sizes, first, deep)
 
 
-def deepest_full_page(size: int) -> int:
-    """Pages before the last page that is full (the very last one may hold a single dataset)."""
-    return size // PAGE_SIZE - 1
-
-
-def _deep_pages(db: MotoServer, lister: Lister, sizes: list[int], runs: int) -> list[Point]:
-    """Each tenant's deepest full page by cursor and by offset (the largest's offset one: see ``_depths``)."""
-    points = []
-    for size in sizes:
-        tenant = tenant_of(size)
-        _use(db, lister, size)
-        depth = deepest_full_page(size)
-        token = cursor_token(tenant, seed.dataset_ids(tenant, size), depth)
-        query = _token_query(token)
-        points.append(lister.point("deep page, cursor", tenant, size=size, depth=depth, query=query, runs=runs))
-        if size != sizes[-1]:
-            query = {"page": str(depth + 1), "page_size": str(PAGE_SIZE)}
-            points.append(lister.point("deep page, offset", tenant, size=size, depth=depth, query=query, runs=runs))
-    return points
-
-
-def _depths(
-    db: MotoServer, lister: Lister, size: int, *, depths: list[int], pages: list[int], runs: int, deep_runs: int
-) -> tuple[list[Point], str]:
-    """Cursor pages ``depths`` pages deep, and offset pages ``pages`` (plus the deepest full one)."""
-    tenant = tenant_of(size)
-    _use(db, lister, size)
-    newest = seed.dataset_ids(tenant, size)
-    token_check = _check_tokens(lister, tenant, newest)
-    points = []
-    for depth in depths:
-        query = _token_query(cursor_token(tenant, newest, depth))
-        points.append(lister.point("cursor depth", tenant, size=size, depth=depth, query=query, runs=runs))
-    last_page = deepest_full_page(size) + 1
-    for page in sorted({*pages, last_page}):
-        query = {"page": str(page), "page_size": str(PAGE_SIZE)}
-        label = "deep page, offset" if page == last_page else "offset depth"
-        n = runs if page <= 10 else deep_runs
-        points.append(lister.point(label, tenant, size=size, depth=page - 1, query=query, runs=n))
-    return points, token_check
-
-
-def measure(smoke: bool) -> dict[str, Any]:
-    sizes = [100, 300] if smoke else [100, 1000, 3000, 10_000]
-    runs = 2 if smoke else 7
-    deep_runs = 1 if smoke else 3
-    depths = [1, 3] if smoke else [1, 10, 100]
-    pages = [1, 2, 5] if smoke else [1, 10, 100]
-    out: dict[str, Any] = {"sizes": sizes, "page_size": PAGE_SIZE, "runs": runs, "deep_runs": deep_runs}
-    with MotoServer(table=table_of(sizes[0])) as db:
-        started = time.perf_counter()
-        for size in sizes:
-            if size != sizes[0]:
-                db.create_table(table_of(size))
-            seed.use_endpoint(db.endpoint, table_of(size))
-            seed.seed_datasets(tenant_of(size), size, prefix="s")
-        out["seed_s"] = time.perf_counter() - started
-        progress(f"scaling: seeded {sum(sizes)} datasets in {out['seed_s']:.0f} s, one table per size; measuring")
-        gc.collect()  # the seeding's garbage is not the requests'
-        lister = Lister()
-        points, floors = _first_pages(db, lister, sizes, runs)
-        points += _deep_pages(db, lister, sizes, deep_runs)
-        deep, out["token_check"] = _depths(
-            db, lister, sizes[-1], depths=depths, pages=pages, runs=runs, deep_runs=deep_runs
-        )
-        points += deep
-        out["moto_floor_ms"] = {str(k): v for k, v in floors.items()}
-        out["points"] = [p.summary() for p in points]
-        out["samples"] = [
-            {"label": p.label, "size": p.tenant_size, "depth": p.depth, "samples": [asdict(s) for s in p.samples]}
-            for p in points
-        ]
-    return out
-
-
-def _token_query(token: str) -> dict[str, str]:
-    return {"page_size": str(PAGE_SIZE), "page_token": token}
-
-
-def _check_tokens(lister: Lister, tenant: str, newest: list[tuple[str, int]]) -> str:
-    """The crafted token for depth 1 must be the one the API handed out with page 1."""
-    import json
-
-    event = route("list_datasets_restful", query={"page_size": str(PAGE_SIZE)})
-    event["requestContext"]["authorizer"].update(principalId=tenant, tenant_id=tenant)
-    body = json.loads(lister.handler(event, _Context("list_datasets"))["body"])
-    crafted = cursor_token(tenant, newest, 1)
-    return "matches the API's next_page_token" if body.get("next_page_token") == crafted else "MISMATCH"
-
-
-if __name__ == "__main__":
-    os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"  # in-process, outside Lambda
-    os.environ["PAGE_TOKEN_SECRET"] = secrets.token_hex(16)  # one secret across table switches
-    section_main(measure)
+def report(sizes: list[int], first: dict[int, Point], deep: list[Point]) -> dict[str, Any]:
+    small, large = first[sizes[0]], first[sizes[-1]]
+    cursor = sorted((p for p in deep if p.via == "cursor" and p.size == sizes[-1]), key=lambda p: p.page)
+    offset = max((p for p in deep if p.via == "offset" and p.size == sizes[-1]), key=lambda p: p.page)
+    same = (small.calls, small.items, small.read_units) == (large.calls, large.items, large.read_units)
+    flat = (cursor[0].calls, cursor[0].items) == (cursor[-1].calls, cursor[-1].items)
+    grows, deeper = ratio(large.ours_ms, small.ours_ms), ratio(cursor[-1].ours_ms, cursor[0].ours_ms)
+    n, m = sizes[-1], sizes[0]
+    columns = "datasets | page | via | total ms (moto) | moto floor ms | in DynamoDB ms | our code ms | "
+    columns += "of which botocore | calls | items read | items needed | RRU"
+    rows = [p.row() for p in [*first.values(), *sorted(deep, key=lambda p: (p.size, p.page, p.via))]]
+    targets = [
+        f"first page, {n} vs {m} datasets (our code; calls, items, RRU equal) | {grows:.2f}×; {large.calls}/"
+        f"{small.calls} calls, {large.items}/{small.items} items | ≤ {TARGET}× | {verdict(same and grows <= TARGET)}",
+        f"first page end to end on moto, {n} vs {m} | {ratio(large.total_ms, small.total_ms):.1f}× | "
+        "(moto's Query is O(table)) | -",
+        f"cursor page {cursor[-1].page} vs page {cursor[0].page}, {n} datasets (our code; calls, items equal) | "
+        f"{deeper:.2f}× | independent of depth (≤ {TARGET}×) | {verdict(flat and deeper <= TARGET)}",
+        f"offset page {offset.page} vs page 1, {n} datasets | {offset.items} vs {large.items} items read; our code "
+        f"{ratio(offset.ours_ms, large.ours_ms):.0f}× | O(offset), by design | -",
+    ]
+    title = "First pages by tenant size (rotated); each size's deepest full page; the largest's pages between"
+    return {"tables": [table(title, columns, rows)], "targets": targets, "data": {}}

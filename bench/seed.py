@@ -1,115 +1,104 @@
-# ruff: noqa: PLC0415 - imports wait until the environment (table, endpoint) is set, or until needed
-"""Data for the benchmarks, written through the shared layer's own code against a DynamoDB endpoint.
+# ruff: noqa: PLC0415 - dataset_core is imported only once the environment names the table
+"""Data for the benchmarks; the only module of ``bench/`` that imports the shared layer (re-point it here).
 
-``use_endpoint`` points this process's ``dataset_core`` at a table (the settings and the boto3 client are
-cached per process, so both are reset). ``seed_datasets`` bulk-loads consistent datasets (item, name lock,
-counter) with batch writes, like ``tests/conftest.py``: thousands of real creates are needlessly slow on
-moto, which copies the whole table for every transaction. The items are the ones ``datasets.create``
-writes, with the default parser_config, so item sizes (and so capacity units) are realistic.
+Datasets are made by the create handler, its writes captured (``Recorder(fake_writes=True)``) and stored with
+batch writes, the counter updates (``ADD``) summed into one: the items are exactly what a create writes, in
+whatever form the layer gives them, and thousands load in seconds (a create costs moto a copy of the table);
+one recording fills several tables.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import sys
+import uuid
+from collections import Counter
 from typing import Any
 
-from bench.common import BENCH_KEY, FAKE_AWS, LAYER, ROOT
+from botocore.client import BaseClient
+
+from bench import harness
+from bench.common import BENCH_KEY, FAKE_AWS, LAYER, PAGE_TOKEN_SECRET, template_env
 
 
-def use_endpoint(endpoint: str | None, table: str) -> None:
-    """Point ``dataset_core`` in this process at ``table`` on ``endpoint`` (None: moto in-process)."""
-    import sys
-
-    for path in (str(LAYER), str(ROOT)):
-        if path not in sys.path:
-            sys.path.insert(0, path)
-    os.environ.update(FAKE_AWS)
-    os.environ["TABLE_NAME"] = table
+def use_table(endpoint: str | None, table_name: str) -> None:
+    """Point ``dataset_core`` in this process at ``table_name`` on ``endpoint`` (None: moto in-process)."""
+    if str(LAYER) not in sys.path:
+        sys.path.insert(0, str(LAYER))
+    os.environ.update(FAKE_AWS | template_env())
+    os.environ.update(TABLE_NAME=table_name, PAGE_TOKEN_SECRET=PAGE_TOKEN_SECRET, POWERTOOLS_TRACE_DISABLED="true")
+    os.environ.pop("DYNAMODB_ENDPOINT", None)
     if endpoint:
         os.environ["DYNAMODB_ENDPOINT"] = endpoint
-    else:
-        os.environ.pop("DYNAMODB_ENDPOINT", None)
+    forget_table()
+
+
+def forget_table() -> None:
+    """Make ``dataset_core`` read its settings again and make a new client (after the environment changed)."""
     from dataset_core import config
-    from dataset_core.storage import client as storage
+    from dataset_core.storage import client
 
     config.settings.cache_clear()
-    storage.reset_client()
+    client.reset_client()
 
 
-def register_key(tenant: str, key: str = BENCH_KEY) -> None:
+def wait_longer() -> None:
+    """Let this process's client wait 30 s for a reply, not 2: moto answers a Query in time proportional to the
+    whole table, and on a busy machine a deep offset page's Query over 10 000 datasets outlasts the timeout."""
+    from dataset_core.storage import client
+
+    client.READ_TIMEOUT = 30
+
+
+def register_key(tenant: str) -> None:
     from dataset_core import api_keys
 
-    if api_keys.authenticate(key) is None:
-        api_keys.create_key(tenant, "bench", key)
+    if api_keys.authenticate(BENCH_KEY) is None:
+        api_keys.create_key(tenant, "bench", BENCH_KEY)
 
 
-def dataset_items(tenant: str, count: int, prefix: str) -> tuple[list[Any], list[dict[str, Any]]]:
-    """``count`` datasets, oldest first, and the PutRequests for them and their name locks."""
-    from dataset_core import datasets
-    from dataset_core.config import settings
-    from dataset_core.dataset import Dataset
-    from dataset_core.ids import new_id
-    from dataset_core.legacy.operations import DEFAULT_PARSER_CONFIG
-    from dataset_core.storage import codec
-    from dataset_core.storage import datasets as storage
-    from dataset_core.storage.datasets import name_lock_key
-
-    base = datasets.now_ms()
-    requests: list[dict[str, Any]] = []
-    made: list[Dataset] = []
-    for i in range(count):
-        ds = Dataset.model_validate(
-            {
-                "id": new_id(),
-                "tenant_id": tenant,
-                "created_by": tenant,
-                "name": f"{prefix}{i}",
-                "embd_id": settings().default_embedding_model,
-                "parser_config": DEFAULT_PARSER_CONFIG,
-                "create_time": base + i,
-                "update_time": base + i,
+def seed_datasets(client: BaseClient, tenant: str, counts: dict[str, int]) -> list[tuple[str, str]]:
+    """Datasets of ``tenant``, the first ``n`` of them in each table of ``counts`` (table name: ``n``), through
+    ``client``; the (id, name) of them all, oldest first."""
+    made: list[tuple[str, str]] = []
+    creates: list[list[dict[str, Any]]] = []  # each create's transaction entries
+    run = uuid.uuid4().hex[:6]
+    with harness.Recorder(fake_writes=True) as recorder:
+        for i in range(max(counts.values())):
+            before, name = len(recorder.calls), f"s{run}-{i}"
+            status, body = harness.invoke(
+                "create_dataset", harness.event("create_dataset_restful", tenant=tenant, body={"name": name})
+            )
+            if status != 200:
+                raise RuntimeError(f"seeding: create answered {status}: {body}")
+            made.append((body["data"]["id"], name))
+            creates.append([e for call in recorder.calls[before:] for e in call.params.get("TransactItems", [])])
+    for table_name, n in counts.items():
+        puts, counters = [], Counter[str]()
+        for entry in (e for entries in creates[:n] for e in entries):
+            if "Put" in entry:
+                puts.append({"PutRequest": {"Item": entry["Put"]["Item"]}})
+            elif "Update" in entry:
+                update = entry["Update"]
+                added = re.fullmatch(r"ADD (\S+) (:\w+)", update["UpdateExpression"])
+                if added is None:
+                    raise RuntimeError(f"seeding: a create's update is no counter: {update['UpdateExpression']}")
+                counters[json.dumps([update["Key"], added[1]])] += int(
+                    update["ExpressionAttributeValues"][added[2]]["N"]
+                )
+        for start in range(0, len(puts), 25):
+            batch: dict[str, Any] = {table_name: puts[start : start + 25]}
+            while batch:
+                batch = harness.raw(client, "BatchWriteItem", {"RequestItems": batch}).get("UnprocessedItems") or {}
+        for target, total in counters.items():
+            key, attribute = json.loads(target)
+            values = {
+                "ExpressionAttributeNames": {"#a": attribute},
+                "ExpressionAttributeValues": {":n": {"N": str(total)}},
             }
-        )
-        lock = {"pk": {"S": storage.tenant_pk(tenant)}, "sk": {"S": name_lock_key(ds.name)}, "dataset_id": {"S": ds.id}}
-        requests += [{"PutRequest": {"Item": codec.item(storage.dataset_attrs(ds))}}, {"PutRequest": {"Item": lock}}]
-        made.append(ds)
-    return made, requests
-
-
-def seed_datasets(tenant: str, count: int, prefix: str = "bulk") -> list[Any]:
-    """Add ``count`` consistent datasets to ``tenant`` (item + lock + counter), fast; they, oldest first."""
-    from dataset_core.config import settings
-    from dataset_core.storage import client as storage_client
-    from dataset_core.storage import datasets as storage
-
-    client = storage_client.client()
-    table = settings().table_name
-    made, requests = dataset_items(tenant, count, prefix)
-    for start in range(0, len(requests), 25):
-        batch: dict[str, Any] = {table: requests[start : start + 25]}
-        while batch:
-            batch = client.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
-    client.update_item(
-        TableName=table,
-        Key={"pk": {"S": storage.tenant_pk(tenant)}, "sk": {"S": storage.META_SK}},
-        UpdateExpression="ADD dataset_count :n",
-        ExpressionAttributeValues={":n": {"N": str(count)}},
-    )
+            harness.raw(
+                client, "UpdateItem", {"TableName": table_name, "Key": key, "UpdateExpression": "ADD #a :n"} | values
+            )
     return made
-
-
-def create_dataset(tenant: str, name: str) -> str:
-    """One dataset created by the real code path; its id."""
-    from dataset_core import datasets
-    from dataset_core.legacy.operations import DEFAULT_PARSER_CONFIG
-
-    created = datasets.create(tenant, name, render=lambda ds: {"id": ds.id}, parser_config=DEFAULT_PARSER_CONFIG)
-    return str(created["id"])
-
-
-def dataset_ids(tenant: str, limit: int, descending: bool = True) -> list[tuple[str, int]]:
-    """(id, update_time) of the tenant's datasets in creation order (newest first by default)."""
-    from dataset_core.storage import listings
-
-    listing = listings.list_datasets(tenant, orderby="create_time", descending=descending, skip=0, limit=limit)
-    return [(ds.id, ds.update_time) for ds in listing.datasets]

@@ -3,9 +3,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tools import local_gateway, local_lambda, template
+
+UNTHROTTLED = {
+    "ThrottlingRateLimit": "100000",
+    "ThrottlingBurstLimit": "100000",
+    "StandardTierRateLimit": "100000",
+    "StandardTierBurstLimit": "100000",
+    "StandardTierQuota": "100000000",
+}
+"""Parameter overrides that keep throttling and quotas out of the way of tests about something else."""
 
 
 class Stub:
@@ -32,13 +42,26 @@ def allow(event: dict[str, Any]) -> dict[str, Any]:
             "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": arn}],
         },
         "context": {"tenant_id": "t1", "n": 3, "flag": True},
+        "usageIdentifierKey": "usage-key-of-t1",
     }
+
+
+def standard_tier(tenant: str, usage_key: str) -> tuple[str, str] | None:
+    """Every usage key is in the standard tier's usage plan (the API key id is made up)."""
+    return "standard", f"id-{usage_key}"
 
 
 OK_RESPONSE = {"statusCode": 200, "multiValueHeaders": {"Content-Type": ["application/json"]}, "body": '{"code":0}'}
 
 
-def stub_gateway(answer: Any = OK_RESPONSE, authorizer: Any = allow) -> tuple[local_gateway.Gateway, dict[str, Stub]]:
+def stub_gateway(
+    answer: Any = OK_RESPONSE,
+    authorizer: Any = allow,
+    *,
+    overrides: Mapping[str, str] = UNTHROTTLED,
+    usage_tiers: local_gateway.UsageTiers = standard_tier,
+    clock: Callable[[], float] | None = None,
+) -> tuple[local_gateway.Gateway, dict[str, Stub]]:
     """A gateway over the template's routes whose every function answers ``answer``; the stubs by logical id."""
     stubs = {r.function: Stub(r.function, answer) for r in template.routes()}
     gateway = local_gateway.Gateway(
@@ -47,6 +70,9 @@ def stub_gateway(answer: Any = OK_RESPONSE, authorizer: Any = allow) -> tuple[lo
         identity_header="Authorization",
         auth_cache_ttl=60,
         output=local_lambda.Output(quiet=True),
+        usage_tiers=usage_tiers,
+        values=template.parameters(overrides),
+        **({"clock": clock} if clock else {}),
     )
     return gateway, stubs
 

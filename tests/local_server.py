@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gateway_stubs import UNTHROTTLED
 from tools import local_api
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,12 +116,16 @@ FROM_BUILD = os.environ.get("LOCAL_API_FROM_BUILD")
 
 
 def start(state_dir: Path, *args: str, env: dict[str, str] | None = None) -> LocalApi:
-    """Start a local API on a free port and wait until it has printed its URL and key."""
+    """Start a local API on a free port and wait until it has printed its URL and key.
+
+    Throttling and quotas are raised out of the way (``UNTHROTTLED``) unless ``args`` override them again: the
+    tests that pin them set their own limits, the others test something else at full speed."""
     log = state_dir.parent / f"{state_dir.name}-{time.monotonic_ns()}.log"
+    unthrottled = ["--parameter-overrides", *(f"{k}={v}" for k, v in UNTHROTTLED.items())]
     if FROM_BUILD:
         args = (*args, "--from-build", FROM_BUILD)
     try:
-        process, port, key = local_api.spawn(state_dir, log, *args, env=_env(env), timeout=START_TIMEOUT)
+        process, port, key = local_api.spawn(state_dir, log, *unthrottled, *args, env=_env(env), timeout=START_TIMEOUT)
     except RuntimeError as error:
         raise AssertionError(str(error)) from None
     assert key is not None, "the embedded database always has a key"

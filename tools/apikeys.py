@@ -1,10 +1,11 @@
-"""Operator CLI for API keys: mint, list, revoke and re-date the keys of a tenant.
+"""Operator CLI for API keys: mint, list, revoke and re-date the keys of a tenant, and put a tenant on a usage tier.
 
     python -m tools.apikeys [TARGET] create [--tenant T] [--label L] [--read-only]
                                             [--expires-in 90d | --expires-at 2027-01-31T00:00:00Z] [--quiet]
     python -m tools.apikeys [TARGET] list [--tenant T]          (no --tenant: every tenant's keys)
     python -m tools.apikeys [TARGET] revoke KEY_ID
     python -m tools.apikeys [TARGET] set-expiry KEY_ID (--in 30d | --at 2027-01-31T00:00:00Z | --never)
+    python -m tools.apikeys [TARGET] tier --tenant T [TIER]
 
 TARGET, one of:
     (none)                          the local API's state (``.local/``, or ``--state-dir``), whether or not the
@@ -18,17 +19,25 @@ A key is printed once, by ``create``; the table keeps only its SHA-256 digest an
 never keys. A key is ``read-write`` (the default) or ``read-only`` (GET routes only), and may expire; times
 are parsed here, so a running local API is handed absolute epoch seconds. All table access goes through
 ``dataset_core.api_keys`` (and so ``dataset_core.storage``).
+
+``tier`` puts a tenant on a usage tier (``tools.usage_plans``): on a stack, the tenant's API Gateway API key goes
+into that tier's usage plan; locally, the local API's gateway applies the tier recorded. A tenant's first key
+puts it on the default tier: API Gateway refuses every request of a tenant on none (403). With ``--table``
+alone the stack's usage plans are unknown: ``create`` warns, and ``tier`` needs ``--stack``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
 import socket
 import sys
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -40,6 +49,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from dataset_core import api_keys
 from dataset_core.errors import DomainError
 from tools import local_state, template
+from tools.usage_plans import DEFAULT_TIER, AwsUsagePlans, LocalUsagePlans, UsagePlans, put_on_tier
 
 _TENANT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -54,18 +64,27 @@ class CommandError(Exception):
     """A command that cannot run as given; the message is for the operator."""
 
 
-def execute(command: dict[str, Any]) -> dict[str, Any]:
+PlansFor = Callable[[], UsagePlans] | None
+"""How to reach the target's usage plans, when a command needs them (None: the target has none we know)."""
+
+
+def execute(command: dict[str, Any], plans: PlansFor = LocalUsagePlans) -> dict[str, Any]:
     """Run one command against the table ``dataset_core`` is configured for; a JSON-safe result.
 
     The local API calls this too, for commands that reach it over its admin socket.
     """
-    run = _COMMANDS.get(str(command.get("action")))
+    action = str(command.get("action"))
+    if action == "create":
+        return _create(command, plans)
+    if action == "tier":
+        return _tier(command, plans)
+    run = _COMMANDS.get(action)
     if run is None:
         raise CommandError(f"unknown command {command.get('action')!r}")
     return run(command)
 
 
-def _create(command: dict[str, Any]) -> dict[str, Any]:
+def _create(command: dict[str, Any], plans: PlansFor) -> dict[str, Any]:
     tenant = command.get("tenant")
     label = str(command.get("label") or "")
     if tenant is not None and not _TENANT.fullmatch(str(tenant)):
@@ -76,17 +95,58 @@ def _create(command: dict[str, Any]) -> dict[str, Any]:
     if scope not in api_keys.SCOPES:
         raise CommandError(f"a key's scope is one of {', '.join(api_keys.SCOPES)}")
     expires_at = _future_epoch(command.get("expires_at"))
+    tenant = str(tenant or uuid.uuid4().hex)
+    tier = ensure_tier(tenant, plans)
     key, record = api_keys.create_key(tenant, label, scope=scope, expires_at=expires_at)
-    return {"key": key, **asdict(record)}
+    return {"key": key, **_shown(record), "tier": tier}
 
 
 def _list(command: dict[str, Any]) -> dict[str, Any]:
+    """One tenant's keys, or every tenant's (the operator's view), with each tenant's usage tier."""
     tenant = command.get("tenant")
     if tenant is None:
-        return {"keys": [asdict(k) for k in api_keys.list_all_keys()]}
-    if not _TENANT.fullmatch(str(tenant)):
+        keys = api_keys.list_all_keys()
+    elif not _TENANT.fullmatch(str(tenant)):
         raise CommandError("--tenant is 1 to 64 characters: letters, digits, '_' or '-'")
-    return {"keys": [asdict(k) for k in api_keys.list_keys(str(tenant))]}
+    else:
+        keys = api_keys.list_keys(str(tenant))
+    tenants = {k.tenant_id for k in keys} | ({str(tenant)} if tenant is not None else set())
+    tiers = {t: (found.tier if (found := api_keys.usage_tier(t)) else None) for t in sorted(tenants)}
+    return {"keys": [_shown(k) for k in keys], "tiers": tiers}
+
+
+def _tier(command: dict[str, Any], plans: PlansFor) -> dict[str, Any]:
+    """Show the tenant's tier, or put it on the one named."""
+    tenant = str(command.get("tenant") or "")
+    if not _TENANT.fullmatch(tenant):
+        raise CommandError("tier needs --tenant: 1 to 64 characters, letters, digits, '_' or '-'")
+    tier = command.get("tier")
+    tiers = sorted(template.usage_plans())
+    if tier is None:
+        current = api_keys.usage_tier(tenant)
+        return {"tenant_id": tenant, "tier": current.tier if current else None, "tiers": tiers}
+    if tier not in tiers:
+        raise CommandError(f"no tier {tier!r}: the tiers are {', '.join(tiers)}")
+    if plans is None:
+        raise CommandError("a deployed table alone does not name its usage plans: give --stack NAME instead")
+    where = plans()
+    recorded, updated = put_on_tier(tenant, str(tier), where)
+    return {"tenant_id": tenant, "tier": recorded.tier, "keys_updated": updated, "where": where.where}
+
+
+def ensure_tier(tenant: str, plans: PlansFor) -> str | None:
+    """The tenant's tier; a tenant on none is put on the default tier (if the target's usage plans are known)."""
+    current = api_keys.usage_tier(tenant)
+    if current is not None:
+        return current.tier
+    if plans is None:
+        return None
+    return put_on_tier(tenant, DEFAULT_TIER, plans())[0].tier
+
+
+def _shown(key: api_keys.ApiKey) -> dict[str, Any]:
+    """A key's record as the operator sees it (its usage key is the tenant's, shown by ``tier``'s records)."""
+    return {k: v for k, v in asdict(key).items() if k != "usage_key"}
 
 
 def _revoke(command: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +157,7 @@ def _revoke(command: dict[str, Any]) -> dict[str, Any]:
     revoked = api_keys.revoke(key_id)
     if revoked is None:  # gone in between: nothing was revoked
         raise CommandError(f"no API key has the id {key_id}")
-    return {"key": asdict(revoked)}
+    return {"key": _shown(revoked)}
 
 
 def _set_expiry(command: dict[str, Any]) -> dict[str, Any]:
@@ -109,10 +169,15 @@ def _set_expiry(command: dict[str, Any]) -> dict[str, Any]:
     changed = api_keys.set_expiry(key_id, expires_at)
     if changed is None:
         raise CommandError(f"no API key has the id {key_id}")
-    return {"key": asdict(changed)}
+    return {"key": _shown(changed)}
 
 
-_COMMANDS = {"create": _create, "list": _list, "revoke": _revoke, "set-expiry": _set_expiry}
+_COMMANDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "list": _list,
+    "revoke": _revoke,
+    "set-expiry": _set_expiry,
+}
+"""The commands that need no usage plans (``create`` and ``tier`` may: ``execute`` hands them the target's)."""
 
 
 def _found(key_id: str) -> api_keys.ApiKey:
@@ -184,14 +249,28 @@ def stack_table(stack: str) -> str:
 
 
 def run_remote(args: argparse.Namespace, command: dict[str, Any]) -> dict[str, Any]:
-    """On a deployed table or another endpoint: ``dataset_core`` talks to it directly."""
+    """On a deployed table or another endpoint: ``dataset_core`` talks to it directly. A stack's usage plans are
+    API Gateway's; an endpoint's are the local API's; a table named alone has none we know."""
     if args.profile:
         os.environ["AWS_PROFILE"] = args.profile
     if args.region:
         os.environ["AWS_DEFAULT_REGION"] = args.region
     table = args.table or (stack_table(args.stack) if args.stack else local_state.LOCAL_TABLE)
     local_state.use_table(table, args.dynamodb_endpoint)
-    return execute(command)
+    plans: PlansFor = None
+    if args.stack:
+        plans = functools.partial(stack_plans, str(args.stack))  # found only when a command needs them
+    elif args.dynamodb_endpoint:
+        plans = LocalUsagePlans
+    return execute(command, plans)
+
+
+def stack_plans(stack: str) -> UsagePlans:
+    """A deployed stack's usage plans (API Gateway's)."""
+    try:
+        return AwsUsagePlans.for_stack(stack, boto3.client("cloudformation"), boto3.client("apigateway"))
+    except LookupError as error:
+        raise CommandError(str(error)) from None
 
 
 def run_local(state: local_state.StateDir, command: dict[str, Any]) -> dict[str, Any]:
@@ -292,6 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--in", dest="expires_in", metavar="DURATION", help="from now, e.g. 30d")
     when.add_argument("--at", dest="expires_at", metavar="TIME", help="e.g. 2027-01-31T00:00:00Z")
     when.add_argument("--never", action="store_true", help="remove the expiry")
+    tier = commands.add_parser("tier", help="show a tenant's usage tier, or put it on TIER")
+    tier.add_argument("--tenant", required=True)
+    tier.add_argument("tier", nargs="?", choices=sorted(template.usage_plans()), help="the tier to put it on")
     return parser
 
 
@@ -319,6 +401,8 @@ def command_of(args: argparse.Namespace, now: float) -> dict[str, Any]:
         command["tenant"] = args.tenant
     elif args.action == "revoke":
         command["key_id"] = args.key_id
+    elif args.action == "tier":
+        command.update(tenant=args.tenant, tier=args.tier)
     else:
         command.update(key_id=args.key_id, expires_at=expiry_from(args.expires_in, args.expires_at, now))
     return command
@@ -326,6 +410,12 @@ def command_of(args: argparse.Namespace, now: float) -> dict[str, Any]:
 
 def _when(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_NO_TIER = (
+    "tenant {tenant} is on no usage tier: API Gateway refuses its requests (403) until it is put on one "
+    "(python -m tools.apikeys --stack STACK tier --tenant {tenant} " + DEFAULT_TIER + ")"
+)
 
 
 def _expiry(key: dict[str, Any]) -> str:
@@ -343,6 +433,8 @@ def _print(args: argparse.Namespace, result: dict[str, Any]) -> None:
     now = time.time()
     ttl = template.authorizer()[2]
     if args.action == "create":
+        if result["tier"] is None:
+            print("warning: " + _NO_TIER.format(tenant=result["tenant_id"]), file=sys.stderr)
         if args.quiet:
             print(result["key"])
             return
@@ -351,10 +443,21 @@ def _print(args: argparse.Namespace, result: dict[str, Any]) -> None:
         print(f"  label    {result['label']}")
         print(f"  scope    {result['scope']}")
         print(f"  expires  {_expiry(result)}")
+        print(f"  tier     {result['tier'] or '-'}")
         print(f"  api key  {result['key']}")
         print("Store the key now: it is shown only this once (the table keeps only its SHA-256 digest).")
+    elif args.action == "tier":
+        if "keys_updated" in result:
+            print(f"Tenant {result['tenant_id']} is on tier {result['tier']} ({result['where']}).")
+            print(f"{result['keys_updated']} of its keys took its usage key; keys minted later carry it too.")
+        elif result["tier"] is None:
+            print(_NO_TIER.format(tenant=result["tenant_id"]) + f"; the tiers are {', '.join(result['tiers'])}")
+        else:
+            print(
+                f"Tenant {result['tenant_id']} is on tier {result['tier']} (the tiers: {', '.join(result['tiers'])})."
+            )
     elif args.action == "list":
-        _print_list(args, result["keys"], now)
+        _print_list(args, result["keys"], result["tiers"], now)
     elif args.action == "revoke":
         key = result["key"]
         print(f"Revoked key {key['key_id']} of tenant {key['tenant_id']}.")
@@ -368,7 +471,10 @@ def _print(args: argparse.Namespace, result: dict[str, Any]) -> None:
             print(f"API Gateway refuses it from then on; it never serves it past that, whatever its {ttl} s cache.")
 
 
-def _print_list(args: argparse.Namespace, keys: list[dict[str, Any]], now: float) -> None:
+def _print_list(args: argparse.Namespace, keys: list[dict[str, Any]], tiers: dict[str, str | None], now: float) -> None:
+    if args.tenant:
+        tier = tiers.get(args.tenant)
+        print(f"tier: {tier or 'none (API Gateway refuses its requests; see the tier command)'}")
     if not keys:
         print(f"no API keys for tenant {args.tenant}" if args.tenant else "no API keys")
         return
@@ -377,6 +483,7 @@ def _print_list(args: argparse.Namespace, keys: list[dict[str, Any]], now: float
         {
             "KEY ID": k["key_id"],
             "TENANT": k["tenant_id"],
+            "TIER": tiers.get(k["tenant_id"]) or "-",
             "LABEL": k["label"] or "-",
             "CREATED (UTC)": _when(k["created_at"]),
             "SCOPE": k["scope"],
@@ -385,7 +492,7 @@ def _print_list(args: argparse.Namespace, keys: list[dict[str, Any]], now: float
         }
         for k in keys
     ]
-    columns = [c for c in rows[0] if c != "TENANT" or not args.tenant]  # one tenant: no need to repeat it
+    columns = [c for c in rows[0] if c not in {"TENANT", "TIER"} or not args.tenant]  # one tenant: said above
     widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
     print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
     for r in rows:

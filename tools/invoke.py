@@ -41,6 +41,7 @@ from dataset_core.storage.transact import ConditionFailedError
 from tools import apikeys, lambda_artifact, local_state, template
 from tools.dynamodb_endpoint import DynamoDBEndpoint
 from tools.local_lambda import Invocable, LambdaFunction, Output, code_dir, declared_variables, function_environment
+from tools.usage_plans import LocalUsagePlans
 
 DEV_KEY = "ragflow-local-development-key-0000000000000"
 """The key of the ``authorizer_*`` events (``tools.local_api.DEV_KEY``), registered for the dev tenant."""
@@ -220,7 +221,9 @@ def local_data(state: local_state.StateDir) -> Iterator[tuple[str | None, local_
 
 
 def _ensure_dev_key() -> None:
-    """The key of the authorizer events, in the embedded database only (as the local API registers it)."""
+    """The key of the authorizer events, in the embedded database only (as the local API registers it), its tenant
+    on the default usage tier as a tenant's first key puts it."""
+    apikeys.ensure_tier(DEV_TENANT, LocalUsagePlans)
     if api_keys.authenticate(DEV_KEY) is None:
         try:
             api_keys.create_key(DEV_TENANT, "local development", DEV_KEY)

@@ -22,6 +22,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -215,11 +216,17 @@ class WorkerFunction:
             process.wait()
 
 
-def worker_environment(logical_id: str, table: str, state: local_state.StateDir, dynamodb_url: str) -> dict[str, str]:
-    """A built function's environment: the template's variables (a value set in this shell wins, except the
-    table's name, as for the local API), on ``dynamodb_url``, with the credentials and region a local endpoint
-    accepts. Nothing else of this process's environment reaches the function."""
-    env = function_environment(logical_id, table, state)
+def worker_environment(
+    logical_id: str,
+    table: str,
+    state: local_state.StateDir,
+    dynamodb_url: str,
+    values: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """A built function's environment: the template's variables for the parameter ``values`` (a value set in this
+    shell wins, except the table's name, as for the local API), on ``dynamodb_url``, with the credentials and
+    region a local endpoint accepts. Nothing else of this process's environment reaches the function."""
+    env = function_environment(logical_id, table, state, values)
     for name in env:
         if name != "TABLE_NAME" and name in os.environ:
             env[name] = os.environ[name]

@@ -21,11 +21,15 @@ this cannot reproduce is listed in the README's "Local API" section.
     python -m tools.local_api [--port 9380] [--state-dir .local] [--reset] [--auth-cache-ttl S]
                               [--dynamodb-port 9381] [--from-build [DIR]]
                               [--dynamodb-endpoint URL [--table NAME] [--register-dev-key]] [--quiet]
+                              [--parameter-overrides Key=Value ...]
 
 The embedded database is also served as a DynamoDB endpoint (``tools.dynamodb_endpoint``, ``--dynamodb-port``),
 for ``sam local invoke`` in Docker, ``tools.invoke`` and the built artifact's functions. ``--from-build`` runs the
 functions of ``sam build``'s output in Python 3.13 processes of their own, with the packages of AWS's Powertools
 layer (``tools.lambda_runtime``), instead of importing the source folders.
+
+``--parameter-overrides`` sets the template's parameters as ``sam deploy --parameter-overrides`` does (checked
+against their constraints the same way): what a deployment is configured with, the local API is too.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import json
 import math
 import os
 import re
+import shlex
 import signal
 import socket
 import socketserver
@@ -68,6 +73,7 @@ from tools.local_lambda import (
     function_ids,
     lambda_environment,
 )
+from tools.usage_plans import LocalUsagePlans
 
 DEV_KEY = "ragflow-local-development-key-0000000000000"
 """The stable key of the local API (the key ``events/authorizer_*.json`` carry); never valid on AWS."""
@@ -479,7 +485,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="on --dynamodb-endpoint: register the public dev key (or $RAGFLOW_API_KEY) in that table",
     )
     parser.add_argument("--quiet", action="store_true", help="no access log, no Lambda START/END/REPORT lines")
+    parser.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="Key=Value",
+        help="template parameters, as sam deploy takes them (Key=Value, or ParameterKey=K,ParameterValue=V); "
+        "given twice, the later value wins",
+    )
     return parser
+
+
+_SAM_FORM = re.compile(r"ParameterKey=([^,=\s]+),ParameterValue=(.*)", re.DOTALL)
+
+
+def parameter_overrides(tokens: list[str]) -> dict[str, str]:
+    """``--parameter-overrides`` as ``sam deploy`` reads it: ``Key=Value`` pairs, several to one argument if
+    quoted together (``'A=1 B="x y"'``), or ``ParameterKey=A,ParameterValue=1``; ValueError if one is neither."""
+    found: dict[str, str] = {}
+    for token in tokens:
+        for pair in shlex.split(token) if any(c.isspace() for c in token) else [token]:
+            sam_form = _SAM_FORM.fullmatch(pair)
+            key, sep, value = (sam_form.group(1), "=", sam_form.group(2)) if sam_form else pair.partition("=")
+            if not sep or not key:
+                raise ValueError(f"--parameter-overrides takes Key=Value, not {pair!r}")
+            found[key] = value
+    return found
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -487,13 +519,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.register_dev_key and not args.dynamodb_endpoint:
         parser.error("--register-dev-key is for --dynamodb-endpoint (the embedded database always has the dev key)")
+    try:
+        overrides = parameter_overrides(args.parameter_overrides)
+        if args.auth_cache_ttl is not None:  # a shortcut for one parameter
+            overrides["AuthorizerCacheTtl"] = f"{args.auth_cache_ttl:g}"
+        args.parameters = template.parameters(overrides)
+    except ValueError as error:  # template.ParameterError included
+        parser.error(str(error))
     return args
 
 
-def _set_environment(table: str, state: local_state.StateDir) -> None:
-    """The functions' environment, set before any handler is imported, then read as a function's INIT reads it:
-    an inconsistent configuration never serves."""
-    for name, value in lambda_environment(function_ids(), table, state).items():
+def _set_environment(table: str, state: local_state.StateDir, values: dict[str, str]) -> None:
+    """The functions' environment for the template's parameter ``values``, set before any handler is imported,
+    then read as a function's INIT reads it: an inconsistent configuration never serves."""
+    for name, value in lambda_environment(function_ids(), table, state, values).items():
         if name == "TABLE_NAME" or name not in os.environ:  # the shell's settings win: DATASET_QUOTA=3 make run
             os.environ[name] = value
     try:
@@ -515,6 +554,7 @@ def register_dev_key(args: argparse.Namespace, output: Output) -> str | None:
         raise SystemExit(f"{KEY_ENV} is not an API key: 'ragflow-' followed by 32 to 128 URL-safe characters")
     if args.dynamodb_endpoint and not args.register_dev_key:
         return None
+    apikeys.ensure_tier(DEV_TENANT, LocalUsagePlans)  # as minting a tenant's first key does
     if api_keys.authenticate(key) is None:
         try:
             _, record = api_keys.create_key(DEV_TENANT, "local development", key)
@@ -569,20 +609,32 @@ def _open_storage(args: argparse.Namespace, state: local_state.StateDir, table: 
     return _Storage(f"{state.path}/ ({loaded}; --reset empties it)", database, lock)
 
 
+def usage_tier(tenant: str, usage_key: str) -> tuple[str, str] | None:
+    """The usage plan holding ``usage_key`` (tier, API key id), as the API-key CLI recorded it for the tenant."""
+    recorded = api_keys.usage_tier(tenant)
+    if recorded is None or recorded.usage_key != usage_key:
+        return None
+    return recorded.tier, recorded.usage_key_id
+
+
 def _build_gateway(args: argparse.Namespace, output: Output, functions: Mapping[str, Invocable]) -> Gateway:
-    authorizer_dir, identity_header, template_ttl = template.authorizer()
+    authorizer_dir, identity_header, ttl = template.authorizer(args.parameters)
     return Gateway(
         functions=functions,
         authorizer=functions[function_at(authorizer_dir)],
         identity_header=identity_header,
-        auth_cache_ttl=template_ttl if args.auth_cache_ttl is None else args.auth_cache_ttl,
+        auth_cache_ttl=args.auth_cache_ttl if args.auth_cache_ttl is not None else ttl,
         output=output,
+        usage_tiers=usage_tier,
+        values=args.parameters,
     )
 
 
 def _functions(
+    args: argparse.Namespace,
     output: Output,
     built: lambda_artifact.Artifact | None,
+    *,
     table: str,
     state: local_state.StateDir,
     dynamodb_url: str | None,
@@ -593,7 +645,7 @@ def _functions(
     assert dynamodb_url is not None
     return {
         f: lambda_artifact.WorkerFunction(
-            f, built, lambda_artifact.worker_environment(f, table, state, dynamodb_url), output
+            f, built, lambda_artifact.worker_environment(f, table, state, dynamodb_url, args.parameters), output
         )
         for f in function_ids()
     }
@@ -660,7 +712,7 @@ def _start(
             services.endpoint.start()
         dynamodb_url = services.endpoint.url if services.endpoint is not None else args.dynamodb_endpoint
         key = register_dev_key(args, output)
-        services.functions = _functions(output, built, table, state, dynamodb_url)
+        services.functions = _functions(args, output, built, table=table, state=state, dynamodb_url=dynamodb_url)
         try:
             services.server = HttpServer(args.port, _build_gateway(args, output, services.functions))
         except OSError as error:
@@ -708,7 +760,7 @@ def main(argv: list[str] | None = None) -> int:
     state = local_state.StateDir(args.state_dir.resolve())
     table = args.table if args.dynamodb_endpoint else local_state.LOCAL_TABLE
     built = lambda_artifact.artifact(args.from_build.resolve()) if args.from_build else None
-    _set_environment(table, state)
+    _set_environment(table, state, args.parameters)
     services, key = _start(args, output, state, table, built)
     assert services.server is not None
     _banner(output, services, key, table, built)

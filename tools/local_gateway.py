@@ -1,12 +1,18 @@
 """API Gateway's request path, as a REST API with Lambda proxy integrations and a TOKEN authorizer.
 
-Everything comes from ``template.yaml`` through ``tools.template``: the routes, the authorizer's header and
-cache TTL, the stage, and every gateway response, rendered with its ``$context`` variables. The order is
-API Gateway's: route and method (an unknown one is MISSING_AUTHENTICATION_TOKEN, before any auth), the
-authorizer (only when its cache, keyed by the header value, misses), the policy it returned, then the
-function, within Lambda's own limits: an event over Lambda's 6 MB invocation payload never reaches it
-(413), and a response over its 6 MB response payload never leaves it (502); its proxy response is checked
-as API Gateway checks it. HTTP itself is ``tools.local_api``'s.
+Everything comes from ``template.yaml`` through ``tools.template``, for the parameter values given (``sam
+deploy``'s ``--parameter-overrides``): the routes, the authorizer's header and cache TTL, the stage, the CORS
+preflight, the usage plans and throttling, and every gateway response, rendered with its ``$context`` variables
+and headers. The order is API Gateway's: route and method (an unknown one is MISSING_AUTHENTICATION_TOKEN,
+before any auth; an OPTIONS preflight is answered here, as API Gateway's mock integration answers it), the
+authorizer (only when its cache, keyed by the header value, misses), the policy it returned, the API key it
+returned (``usageIdentifierKey``: none, or one in no usage plan, is INVALID_API_KEY), throttling and quota
+(``tools.local_throttle``), then the function, within Lambda's own limits: an event over Lambda's 6 MB
+invocation payload never reaches it (413), and a response over its 6 MB response payload never leaves it
+(502); its proxy response is checked as API Gateway checks it. HTTP itself is ``tools.local_api``'s.
+
+API Gateway keeps API keys and usage plans itself; locally, the usage plan of a key is what the API-key CLI
+recorded for the tenant (``dataset_core.api_keys.usage_tier``), which the local API hands in as ``usage_tiers``.
 
 Only what the template uses is emulated: paths of literal segments and ``{name}`` parameters (no greedy
 ``{name+}``), no binary media types.
@@ -22,13 +28,14 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from tools import template
 from tools.local_lambda import ACCOUNT, REGION, Invocable, Output
+from tools.local_throttle import Limiter
 
 HOST = "127.0.0.1"  # loopback only: the dev key is public, so the local API never listens on a network
 MAX_BODY = 10 * 1024 * 1024
@@ -51,6 +58,9 @@ _DEFAULT_STATUS = {
     "AUTHORIZER_CONFIGURATION_ERROR": 500,
     "REQUEST_TOO_LARGE": 413,
     "INTEGRATION_FAILURE": 502,  # the documented default is 504, but a Lambda function error is a 502
+    "INVALID_API_KEY": 403,
+    "THROTTLED": 429,
+    "QUOTA_EXCEEDED": 429,
     "DEFAULT_4XX": 400,
     "DEFAULT_5XX": 502,  # a Lambda error or malformed proxy response is a 502 Bad Gateway
 }
@@ -62,6 +72,9 @@ _DEFAULT_MESSAGE = {
     "AUTHORIZER_CONFIGURATION_ERROR": "Internal server error",
     "REQUEST_TOO_LARGE": "Request Too Long",
     "INTEGRATION_FAILURE": "Internal server error",
+    "INVALID_API_KEY": "Forbidden",
+    "THROTTLED": "Too Many Requests",
+    "QUOTA_EXCEEDED": "Limit Exceeded",
     "DEFAULT_4XX": "Bad Request",
     "DEFAULT_5XX": "Internal server error",
 }
@@ -74,6 +87,13 @@ _ERROR_TYPE = {  # API Gateway's x-amzn-ErrorType header, where it is well known
     "DEFAULT_5XX": "InternalServerErrorException",
 }
 _PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
+PREFLIGHT_BODY = b"{}\n"
+"""What SAM's CORS mock integration answers a preflight with (its ``responseTemplates``)."""
+USAGE_TIER_CACHE_SECONDS = 1.0
+"""How long the gateway trusts a key's usage plan before reading it again (a tier change applies this soon)."""
+
+UsageTiers = Callable[[str, str], tuple[str, str] | None]
+"""(tenant, usage key) -> (tier, API key id) of the usage plan that holds the key, or None: in none."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +159,7 @@ class _CachedPolicy:
     principal: str
     statements: list[dict[str, Any]]
     context: dict[str, str]
+    usage_key: str | None  # the authorizer's usageIdentifierKey
 
 
 class Gateway:
@@ -152,7 +173,13 @@ class Gateway:
         identity_header: str,
         auth_cache_ttl: float,
         output: Output,
+        usage_tiers: UsageTiers,
+        values: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``values``: the template's parameter values (``template.parameters``; the defaults if None).
+        ``clock``: epoch seconds, for throttling and quota periods (a test's clock can run a day in no time)."""
+        values = values or template.parameters()
         self.routes = sorted(
             (CompiledRoute(r, tuple(r.path.strip("/").split("/"))) for r in template.routes()),
             key=lambda c: c.specificity,
@@ -164,25 +191,69 @@ class Gateway:
         expression = template.identity_validation()
         self.identity_pattern = re.compile(expression) if expression is not None else None
         self.auth_cache_ttl = auth_cache_ttl
-        self.responses = template.gateway_responses()
-        self.stage = str(template.parameter_default("StageName"))
+        self.responses = template.gateway_responses(values)
+        self.stage = values["StageName"]
+        self.preflight = template.cors_preflight(values)
+        self.api_key_required = template.api_key_required()
+        self.usage_tiers = usage_tiers
+        self.limiter = Limiter(template.usage_plans(values), template.stage_throttle(values), clock)
         self.output = output
         self._cache: dict[str, _CachedPolicy] = {}
         self._cache_lock = threading.Lock()
+        self._tiers: dict[tuple[str, str], tuple[float, tuple[str, str] | None]] = {}
 
     # -- the request path --
 
     def handle(self, request: Request) -> Reply:
-        """One request, start to end, in API Gateway's order: route, authorizer, integration."""
+        """One request, start to end, in API Gateway's order: route, authorizer, API key, throttling and quota,
+        integration."""
         found = self._route(request)
         if found is None:
+            if request.method == "OPTIONS" and self.preflight is not None and self._known_path(request):
+                return self._preflight(request)
             return self.gateway_reply("MISSING_AUTHENTICATION_TOKEN", request)
         route, params = found
         authorized = self._authorize(request)
         if isinstance(authorized, Reply):
             return authorized
-        event = self.proxy_event(request, route, params, authorized)
+        context, usage_key = authorized
+        usage = api_key = None
+        if self.api_key_required:
+            plan = self._usage_tier(context["principalId"], usage_key) if usage_key is not None else None
+            if usage_key is None or plan is None:
+                return self.gateway_reply("INVALID_API_KEY", request)
+            usage, api_key = (usage_key, plan[0]), (usage_key, plan[1])
+        refusal = self.limiter.admit(f"{route.method} {route.path}", usage)
+        if refusal is not None:
+            return self.gateway_reply(refusal, request)
+        event = self.proxy_event(request, route, params, context, api_key)
         return self._integrate(self.functions[route.function], event, request)
+
+    def _known_path(self, request: Request) -> bool:
+        return any(compiled.match(request.raw_path) is not None for compiled in self.routes)
+
+    def _preflight(self, request: Request) -> Reply:
+        """SAM's CORS preflight: a mock integration, no authorizer and no API key, only the stage's throttling."""
+        resource = next(c.route.path for c in self.routes if c.match(request.raw_path) is not None)
+        refusal = self.limiter.admit(f"OPTIONS {resource}", None)
+        if refusal is not None:
+            return self.gateway_reply(refusal, request)
+        headers = [("Content-Type", "application/json"), *(self.preflight or {}).items()]
+        headers.append(("x-amzn-RequestId", request.request_id))
+        return Reply(200, headers, PREFLIGHT_BODY, "gateway:CORS preflight")
+
+    def _usage_tier(self, principal: str, usage_key: str) -> tuple[str, str] | None:
+        """The tier and API key id of the usage plan holding ``usage_key``, read at most once a
+        ``USAGE_TIER_CACHE_SECONDS``."""
+        now = time.monotonic()
+        with self._cache_lock:
+            cached = self._tiers.get((principal, usage_key))
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        found = self.usage_tiers(principal, usage_key)
+        with self._cache_lock:
+            self._tiers[(principal, usage_key)] = (now + USAGE_TIER_CACHE_SECONDS, found)
+        return found
 
     def _integrate(self, function: Invocable, event: dict[str, Any], request: Request) -> Reply:
         """Lambda's synchronous invoke, within its payload limits, and the proxy response made HTTP."""
@@ -219,8 +290,9 @@ class Gateway:
     def method_arn(self, request: Request) -> str:
         return f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{self.stage}/{request.method}{request.raw_path}"
 
-    def _authorize(self, request: Request) -> dict[str, Any] | Reply:
-        """The requestContext.authorizer for this request, or the gateway's refusal."""
+    def _authorize(self, request: Request) -> tuple[dict[str, Any], str | None] | Reply:
+        """The requestContext.authorizer for this request and the usage key the authorizer returned, or the
+        gateway's refusal."""
         token = request.header(self.identity_header)
         if not token:
             return self.gateway_reply("UNAUTHORIZED", request)  # no token: the authorizer is not called
@@ -251,7 +323,7 @@ class Gateway:
                     self._cache[token] = cached
         if not _allows(cached.statements, method_arn):
             return self.gateway_reply("ACCESS_DENIED", request)
-        return {"principalId": cached.principal, **cached.context, "integrationLatency": latency}
+        return {"principalId": cached.principal, **cached.context, "integrationLatency": latency}, cached.usage_key
 
     def _policy(self, result: Any) -> _CachedPolicy | None:
         """The authorizer's answer, checked as API Gateway checks it; None if it is malformed."""
@@ -266,19 +338,29 @@ class Gateway:
         context = result.get("context") or {}
         if not isinstance(context, dict) or any(isinstance(v, (dict, list)) for v in context.values()):
             return None  # API Gateway accepts only strings, numbers and booleans as context values
+        usage_key = result.get("usageIdentifierKey")
+        if usage_key is not None and not isinstance(usage_key, str):
+            return None
         return _CachedPolicy(
             expires=time.monotonic() + self.auth_cache_ttl,
             principal=result["principalId"],
             statements=statements,
             context={str(k): _context_value(v) for k, v in context.items()},
+            usage_key=usage_key,
         )
 
     # -- the Lambda proxy integration --
 
     def proxy_event(
-        self, request: Request, route: template.Route, params: dict[str, str], authorizer: dict[str, Any]
+        self,
+        request: Request,
+        route: template.Route,
+        params: dict[str, str],
+        authorizer: dict[str, Any],
+        api_key: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
-        """The REST API (v1) proxy event API Gateway sends the function."""
+        """The REST API (v1) proxy event API Gateway sends the function (``api_key``: the value and id of the API
+        key it was metered by, which API Gateway puts in ``identity.apiKey`` and ``apiKeyId``)."""
         headers = [*request.headers, *self._forwarded_headers(request)]
         single: dict[str, str] = {}
         multi: dict[str, list[str]] = {}
@@ -313,6 +395,8 @@ class Gateway:
                 "identity": {
                     "accessKey": None,
                     "accountId": None,
+                    "apiKey": api_key[0] if api_key else None,
+                    "apiKeyId": api_key[1] if api_key else None,
                     "caller": None,
                     "cognitoAuthenticationProvider": None,
                     "cognitoAuthenticationType": None,
@@ -412,6 +496,7 @@ class Gateway:
         }
         body = re.sub(r"\$context(?:\.[A-Za-z]+)+", lambda m: values.get(m.group(0), ""), body_template)
         headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request.request_id)]
+        headers += list(spec.headers.items()) if spec is not None else []
         if kind in _ERROR_TYPE:
             headers.append(("x-amzn-ErrorType", _ERROR_TYPE[kind]))
         return Reply(status, headers, body.encode(), f"gateway:{kind}")

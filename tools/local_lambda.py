@@ -14,7 +14,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -69,8 +69,14 @@ def function_setting(logical_id: str, name: str, default: Any) -> Any:
     return props.get(name, template.load().get("Globals", {}).get("Function", {}).get(name, default))
 
 
-def lambda_environment(logical_ids: list[str], table_name: str, state: local_state.StateDir) -> dict[str, str]:
-    """The functions' environment variables as ``sam deploy`` would set them, references resolved.
+def lambda_environment(
+    logical_ids: list[str],
+    table_name: str,
+    state: local_state.StateDir,
+    values: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The functions' environment variables as ``sam deploy`` would set them for the parameter ``values``
+    (``template.parameters``; the defaults if None), references resolved.
 
     All functions share this process, hence one environment: the globals plus each function's own
     variables, which must not contradict each other. A secret's ARN (``X_ARN: !Ref SomeSecret``; the function
@@ -79,7 +85,7 @@ def lambda_environment(logical_ids: list[str], table_name: str, state: local_sta
     """
     env: dict[str, str] = {}
     for logical_id in logical_ids:
-        for name, resolved in function_environment(logical_id, table_name, state).items():
+        for name, resolved in function_environment(logical_id, table_name, state, values).items():
             if env.get(name, resolved) != resolved:
                 raise SystemExit(f"template.yaml: functions disagree on {name}; the local API has one environment")
             env[name] = resolved
@@ -94,10 +100,17 @@ def declared_variables(logical_id: str) -> dict[str, Any]:
     return {**tpl_globals.get("Environment", {}).get("Variables", {}), **own}
 
 
-def function_environment(logical_id: str, table_name: str, state: local_state.StateDir) -> dict[str, str]:
-    """One function's environment variables as ``sam deploy`` would set them, references resolved (what cannot
-    be resolved here is left out, with a note). A secret's ARN (``X_ARN: !Ref SomeSecret``) becomes the value
-    itself, in ``X``: a random secret kept in the state folder."""
+def function_environment(
+    logical_id: str,
+    table_name: str,
+    state: local_state.StateDir,
+    values: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """One function's environment variables as ``sam deploy`` would set them for the parameter ``values`` (the
+    defaults if None), references resolved (what cannot be resolved here is left out, with a note). A secret's
+    ARN (``X_ARN: !Ref SomeSecret``) becomes the value itself, in ``X``: a random secret kept in the state
+    folder."""
+    values = values or template.parameters()
     env: dict[str, str] = {}
     for declared, value in declared_variables(logical_id).items():
         name = declared
@@ -105,7 +118,7 @@ def function_environment(logical_id: str, table_name: str, state: local_state.St
             name = declared.removesuffix("_ARN")  # the value's own variable, locally
             resolved: str | None = local_state.local_secret(state, name)
         else:
-            resolved = _resolve(value, table_name)
+            resolved = _resolve(value, table_name, values)
         if resolved is None:
             print(f"note: {name} is not set locally: cannot resolve {value!r}", file=sys.stderr)
             continue
@@ -118,16 +131,16 @@ def _is_secret(value: Any) -> bool:
     return template.resources().get(str(ref), {}).get("Type") == "AWS::SecretsManager::Secret"
 
 
-def _resolve(value: Any, table_name: str) -> str | None:
+def _resolve(value: Any, table_name: str, values: Mapping[str, str]) -> str | None:
     if isinstance(value, dict) and set(value) == {"Ref"}:
         ref = value["Ref"]
-        if ref in template.load().get("Parameters", {}):
-            return str(template.parameter_default(ref))
+        if ref in values:
+            return values[ref]
         if template.resources().get(ref, {}).get("Type") == "AWS::DynamoDB::Table":
             return table_name
     if isinstance(value, dict) and set(value) == {"Fn::Join"}:  # a list parameter joined: EMBEDDING_MODELS
         separator, parts = value["Fn::Join"]
-        joined = _resolve(parts, table_name)
+        joined = _resolve(parts, table_name, values)
         return None if joined is None else separator.join(joined.split(","))
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return str(value)
@@ -166,6 +179,8 @@ class LambdaFunction:
         self.logical_id = logical_id
         self.memory = int(function_setting(logical_id, "MemorySize", 128))
         self.timeout = float(function_setting(logical_id, "Timeout", 3))
+        alias = function_setting(logical_id, "AutoPublishAlias", None)
+        self.qualifier = f":{alias}" if alias else ""  # API Gateway calls the alias: its ARN is the invoked one
         module_name, _, attr = str(function_setting(logical_id, "Handler", "app.lambda_handler")).rpartition(".")
         module = load_module(code_dir / f"{module_name}.py", f"local_fn_{code_dir.name}")
         self._handler: Callable[[dict[str, Any], LambdaContext], Any] = getattr(module, attr)
@@ -179,7 +194,7 @@ class LambdaFunction:
             context = LambdaContext(
                 function_name=self.logical_id,
                 memory_limit_in_mb=self.memory,
-                invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.logical_id}",
+                invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.logical_id}{self.qualifier}",
                 aws_request_id=request_id,
                 deadline=time.monotonic() + self.timeout,
                 log_group_name=f"/aws/lambda/{self.logical_id}",

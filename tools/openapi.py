@@ -105,7 +105,8 @@ def _statuses() -> dict[int, tuple[str, str, dict[str, Any]]]:
         ),
         403: (
             "Forbidden",
-            "A read-only API key on a route that is not a GET (answered by API Gateway, from the authorizer's policy).",
+            "A read-only API key on a route that is not a GET (from the authorizer's policy), or a key whose tenant "
+            "is on no usage tier (both answered by API Gateway).",
             error_body(errors.KeyIsReadOnly()),
         ),
         404: (
@@ -136,7 +137,8 @@ def _statuses() -> dict[int, tuple[str, str, dict[str, Any]]]:
         ),
         429: (
             "TooManyRequests",
-            "Throttled by API Gateway (the stage's rate or burst limit): retry later.",
+            "Throttled by API Gateway: the tenant's tier (its rate, burst, or quota for the period) or the stage's "
+            "limit; retry later, with backoff.",
             _gateway_example("THROTTLED"),
         ),
         500: (
@@ -284,7 +286,7 @@ def _operation(route: Route, names: dict[int, tuple[str, str, dict[str, Any]]]) 
             }
         )
     raised = _EVERY_ROUTE + route.errors + ((*_WITH_BODY, *_WRITES) if route.method in _BODY_METHODS else ())
-    statuses = {status_and_code(error, "http")[0] for error in raised} | {429, 500}
+    statuses = {status_and_code(error, "http")[0] for error in raised} | {403, 429, 500}  # 403: a tenant on no tier
     operation: dict[str, Any] = {
         "operationId": route.handler.__name__,
         "summary": route.summary,

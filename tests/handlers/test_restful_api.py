@@ -658,9 +658,9 @@ def test_floats_come_back_as_floats_though_dynamodb_drops_their_trailing_zeros(t
     here, so moto behaves as AWS does; RAGFlow answers ``2.0`` (its JSON keeps a float's point), and so do we."""
     ds = new("floats", parser_config={"filename_embd_weight": 1, "raptor": {"clustering_ratio": 0}})
     (item,) = items(table, TENANT_A, "DATASET#")
-    stored = item["parser_config"]["M"]
-    assert stored["graphrag"]["M"]["retry_backoff_seconds"] == {"N": "2"}
+    stored = item["parser_config_delta"]["M"]  # what differs from the defaults (retry_backoff_seconds does not)
     assert stored["filename_embd_weight"] == {"N": "1"}
+    assert stored["raptor"]["M"]["clustering_ratio"] == {"N": "0"}
     raw = get(ds["id"]).raw
     for text in ('"retry_backoff_seconds":2.0', '"filename_embd_weight":1.0', '"clustering_ratio":0.0'):
         assert text in raw

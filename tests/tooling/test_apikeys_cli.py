@@ -306,6 +306,18 @@ def test_stack_target_reads_the_table_name_output(
     ]
     stack = {"StackName": "ragflow", "CreationTime": "2026-01-01T00:00:00Z", "StackStatus": "CREATE_COMPLETE"}
     stubber.add_response("describe_stacks", {"Stacks": [{**stack, "Outputs": outputs}]}, {"StackName": "ragflow"})
+    plans = {tier: boto3.client("apigateway").create_usage_plan(name=tier)["id"] for tier in template.usage_plans()}
+    resources = [
+        {
+            "LogicalResourceId": plan.logical_id,
+            "PhysicalResourceId": plans[tier],
+            "ResourceType": "AWS::ApiGateway::UsagePlan",
+            "Timestamp": "2026-01-01T00:00:00Z",
+            "ResourceStatus": "CREATE_COMPLETE",
+        }
+        for tier, plan in template.usage_plans().items()
+    ]
+    stubber.add_response("describe_stack_resources", {"StackResources": resources}, {"StackName": "ragflow"})
     stubber.activate()
     real_client: Callable[..., Any] = boto3.client
 
@@ -318,6 +330,14 @@ def test_stack_target_reads_the_table_name_output(
     stubber.assert_no_pending_responses()
     assert [k.label for k in _keys_of("stack-t")] == ["ops"]
     assert _field(out, "key id") == _keys_of("stack-t")[0].key_id
+    # its first key put the tenant on the default tier: its API Gateway key is in that usage plan
+    (usage_key,) = boto3.client("apigateway").get_api_keys(nameQuery="ragflow-tenant-stack-t", includeValues=True)[
+        "items"
+    ]
+    assert [p["id"] for p in boto3.client("apigateway").get_usage_plans(keyId=usage_key["id"])["items"]] == [
+        plans["standard"]
+    ]
+    assert _keys_of("stack-t")[0].usage_key == usage_key["value"]
 
 
 def test_remote_errors_are_reported_not_raised(
@@ -339,7 +359,7 @@ def test_the_state_file_is_plain_json_of_dynamodb_items(tmp_path: Path) -> None:
     mint(tmp_path / "state", "json-t")
     snapshot = json.loads((tmp_path / "state" / "dynamodb.json").read_text())
     assert snapshot["format"] == "ragflow-local-dynamodb/1"
-    assert {item["sk"]["S"].split("#")[0] for item in snapshot["items"]} == {"APIKEY"}
+    assert {item["sk"]["S"].split("#")[0] for item in snapshot["items"]} == {"APIKEY", "USAGEPLAN"}
 
 
 @pytest.mark.usefixtures("deployed")
@@ -358,5 +378,5 @@ def test_scope_and_expiry_on_a_deployed_table(capsys: pytest.CaptureFixture[str]
     assert again.expires_at is None
     assert apikeys.main([*target, "list"]) == 0
     assert re.search(
-        rf"^{found.key_id}\s+prod-t\s+-\s+\S+\s+read-only\s+never\s+active$", capsys.readouterr().out, re.M
+        rf"^{found.key_id}\s+prod-t\s+-\s+-\s+\S+\s+read-only\s+never\s+active$", capsys.readouterr().out, re.M
     )

@@ -5,6 +5,11 @@ A key is shown once, when minted; the table only ever holds its SHA-256 digest. 
 
 A key has a scope (``read-write``, or ``read-only``: GET routes only) and may have an expiry (epoch seconds).
 Keys stored before either existed read as read-write without expiry.
+
+A tenant is on a usage tier: an API Gateway usage plan holds the tenant's API Gateway API key (its *usage
+key*), which meters and throttles every request of the tenant. API Gateway learns the usage key from the
+authorizer, which reads only the key's own item: so every key item of the tenant carries it, those minted
+later included (``create_key`` copies it, ``set_usage_tier`` brings the existing ones up to date).
 """
 
 from __future__ import annotations
@@ -37,9 +42,24 @@ class ApiKey:
     status: str
     scope: str = READ_WRITE
     expires_at: int | None = None
+    usage_key: str | None = None
+    """The tenant's usage key as this key carries it (None: the tenant was on no tier when it was minted)."""
 
     def expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTier:
+    """Which usage plan meters a tenant, and the API Gateway API key (id and value) it meters it by."""
+
+    tier: str
+    usage_key_id: str
+    usage_key: str
+
+
+USAGE_KEY_ATTEMPTS = 3
+"""Times ``create_key`` reads the tenant's usage key again when an operator changed it meanwhile."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,25 +130,63 @@ def create_key(
         raise ValueError("an API key is 'ragflow-' followed by 32 to 128 URL-safe characters")
     if scope not in SCOPES:
         raise ValueError(f"a key's scope is one of {', '.join(SCOPES)}")
-    record = ApiKey(
-        key_id=secrets.token_hex(8),
-        tenant_id=tenant_id or uuid.uuid4().hex,
-        label=label,
-        created_at=int(time.time()),
-        status="active",
-        scope=scope,
-        expires_at=expires_at,
+    tenant_id = tenant_id or uuid.uuid4().hex
+    for attempt in range(USAGE_KEY_ATTEMPTS):
+        tier = usage_tier(tenant_id)
+        record = ApiKey(
+            key_id=secrets.token_hex(8),
+            tenant_id=tenant_id,
+            label=label,
+            created_at=int(time.time()),
+            status="active",
+            scope=scope,
+            expires_at=expires_at,
+            usage_key=tier.usage_key if tier else None,
+        )
+        try:
+            storage.put_api_key(
+                digest=digest(key),
+                tenant_id=record.tenant_id,
+                key_id=record.key_id,
+                label=label,
+                created_at=record.created_at,
+                scope=scope,
+                expires_at=expires_at,
+                usage_key=record.usage_key,
+            )
+        except storage.UsageKeyChangedError:
+            if attempt + 1 == USAGE_KEY_ATTEMPTS:
+                raise
+            continue
+        return key, record
+    raise AssertionError("unreachable")
+
+
+def usage_tier(tenant_id: str) -> UsageTier | None:
+    """The tenant's tier and usage key, as the operator CLI recorded them; None: on no tier."""
+    found = storage.get_usage_plan(tenant_id)
+    if found is None:
+        return None
+    return UsageTier(str(found["tier"]), str(found["usage_key_id"]), str(found["usage_key"]))
+
+
+def set_usage_tier(tenant_id: str, tier: UsageTier) -> int:
+    """Record the tenant's tier and usage key, then give the usage key to each of its keys that lacks it (how
+    many: the return value). Recorded first: a key minted meanwhile either sees the new usage key or fails its
+    transaction and reads it again (``create_key``), so no key is left behind."""
+    storage.put_usage_plan(
+        tenant_id,
+        tier=tier.tier,
+        usage_key_id=tier.usage_key_id,
+        usage_key=tier.usage_key,
+        updated_at=int(time.time()),
     )
-    storage.put_api_key(
-        digest=digest(key),
-        tenant_id=record.tenant_id,
-        key_id=record.key_id,
-        label=label,
-        created_at=record.created_at,
-        scope=scope,
-        expires_at=expires_at,
-    )
-    return key, record
+    updated = 0
+    for item in storage.list_api_keys(tenant_id):
+        if item.get("usage_key") != tier.usage_key:
+            storage.set_api_key_usage_key(tenant_id, str(item["key_id"]), str(item["digest"]), tier.usage_key)
+            updated += 1
+    return updated
 
 
 def list_keys(tenant_id: str) -> list[ApiKey]:
@@ -174,4 +232,5 @@ def _api_key(record: dict[str, object]) -> ApiKey:
         status=str(record.get("status", "")),
         scope=str(record.get("scope") or READ_WRITE),
         expires_at=int(str(expires_at)) if expires_at is not None else None,
+        usage_key=str(record["usage_key"]) if record.get("usage_key") is not None else None,
     )

@@ -4,7 +4,9 @@ API Gateway caches the policy per ``Authorization`` value for the authorizer's T
 must be right for every route the same header may call next: a read-write key is allowed the whole API, a
 read-only key every GET route and denied every other method. The context carries the key's scope and expiry
 to the route functions, which refuse a key whose expiry passed while its policy was cached (``http.app``): a key
-is never served past its expiry, whatever the TTL.
+is never served past its expiry, whatever the TTL. ``usageIdentifierKey`` names the tenant's usage key (the API
+uses ``ApiKeySourceType: AUTHORIZER``): API Gateway meters and throttles the tenant by its usage plan, and
+refuses a policy without one (403, ``INVALID_API_KEY``).
 """
 
 from __future__ import annotations
@@ -36,11 +38,14 @@ def policy(key: ApiKey, method_arn: str) -> dict[str, Any]:
     context: dict[str, Any] = {"tenant_id": key.tenant_id, "key_id": key.key_id, "scope": key.scope}
     if key.expires_at is not None:
         context["expires_at"] = key.expires_at
-    return {
+    answer: dict[str, Any] = {
         "principalId": key.tenant_id,
         "policyDocument": {"Version": "2012-10-17", "Statement": statements},
         "context": context,
     }
+    if key.usage_key is not None:
+        answer["usageIdentifierKey"] = key.usage_key
+    return answer
 
 
 def authorize(event: dict[str, Any]) -> dict[str, Any] | Refused:

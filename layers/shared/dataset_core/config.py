@@ -10,6 +10,7 @@ number.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ DEFAULT_EMBEDDING_MODELS = "BAAI/bge-small-en-v1.5@Builtin,BAAI/bge-m3@Builtin,Q
 """RAGFlow v0.27's built-in embedding models (its conf/llm_factories.json, provider ``Builtin``): what a tenant
 can use without setting up any provider of its own."""
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+_ORIGIN = re.compile(r"\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 ErrorStatuses = Literal["http", "ragflow"]
 T = TypeVar("T")
 
@@ -58,6 +60,8 @@ class Settings:
     xray_sdk_tracing: bool
     """Trace each request and its DynamoDB calls with Powertools' Tracer (the X-Ray SDK). Off by default:
     see ``observability.tracer``."""
+    allowed_origin: str | None
+    """The one origin browsers may call from (``Access-Control-Allow-Origin``), ``*``, or None: no CORS."""
 
 
 def load(env: Mapping[str, str]) -> Settings:
@@ -82,6 +86,7 @@ def load(env: Mapping[str, str]) -> Settings:
         page_token_secret_arn=env.get("PAGE_TOKEN_SECRET_ARN") or None,
         page_token_secret=(env.get("PAGE_TOKEN_SECRET") or secrets.token_hex(32)).encode(),
         xray_sdk_tracing=_choice(env, "XRAY_SDK_TRACING", ("false", "true"), "false") == "true",
+        allowed_origin=_origin(env, "ALLOWED_ORIGIN"),
     )
 
 
@@ -116,3 +121,14 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise ConfigurationError(f"{name} must be a positive integer, got {raw!r}")
     return value
+
+
+def _origin(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "")
+    if raw == "":
+        return None
+    if not _ORIGIN.fullmatch(raw):
+        raise ConfigurationError(
+            f"{name} must be empty, '*' or one origin such as https://app.example.com, got {raw!r}"
+        )
+    return raw

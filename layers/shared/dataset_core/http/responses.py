@@ -74,12 +74,12 @@ def status_and_code(error_class: type[errors.DomainError], mode: ErrorStatuses |
 
 
 def json_response(status: int, body: Mapping[str, Any]) -> ProxyResponse:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json"},
-        "body": dumps(body),
-        "isBase64Encoded": False,
-    }
+    """Every answer of every route function, success or error, is made here: its headers are set here only."""
+    headers = {"Content-Type": "application/json"}
+    origin = settings().allowed_origin
+    if origin is not None:  # API Gateway's own answers (preflight, 401, 429...) carry the same (template.yaml)
+        headers["Access-Control-Allow-Origin"] = origin
+    return {"statusCode": status, "headers": headers, "body": dumps(body), "isBase64Encoded": False}
 
 
 def success(data: Any, message: str, extra: Mapping[str, Any]) -> ProxyResponse:

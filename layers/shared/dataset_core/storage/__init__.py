@@ -6,6 +6,7 @@ One table; every item of a tenant lives in the tenant's partition, API keys in t
     TENANT#<tenant>  NAME#<lower name>  name lock, holds the dataset id (NAMEHASH#<sha256> for huge names)
     TENANT#<tenant>  META               dataset_count: O(1) totals and the quota
     TENANT#<tenant>  APIKEY#<key id>    key index: lets an operator list and revoke a tenant's keys
+    TENANT#<tenant>  USAGEPLAN          the tenant's tier and usage key (every key item carries the key)
     APIKEY#<sha256>  APIKEY             an API key's digest, tenant and status
 
 Modules: ``client`` (the one botocore client), ``codec`` (attribute values), ``transact`` (error translation and

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .. import parser_config
 from ..dataset import Dataset
 from ..errors import DuplicateName, QuotaExceeded, StorageUnavailable
 from .client import client, table
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 UPDATE_TIME_INDEX = "by_update_time"
+PARSER_CONFIG_DELTA = "parser_config_delta"
+PARSER_DEFAULTS = "parser_defaults"
+"""A dataset's ``parser_config`` is stored as what differs from its chunk method's defaults, and which
+defaults (``parser_config.compact``), wherever that says all of it."""
 DATASET_PREFIX = "DATASET#"
 META_SK = "META"
 NAME_PREFIX = "NAME#"
@@ -54,13 +59,19 @@ def name_lock_key(name: str) -> str:
 
 
 def dataset_attrs(ds: Dataset) -> dict[str, Any]:
-    """The item of a dataset, as plain values: its keys (table and index) and every field."""
-    return {
+    """The item of a dataset, as plain values: its keys (table and index) and every field, its
+    ``parser_config`` as what differs from its chunk method's defaults where that says all of it."""
+    attrs = {
         "pk": tenant_pk(ds.tenant_id),
         "sk": dataset_sk(ds.id),
         "update_sk": update_sort_key(ds.update_time, ds.id),
         **ds.model_dump(),
     }
+    delta = parser_config.compact(ds.parser_id, ds.parser_config)
+    if delta is not None:
+        del attrs["parser_config"]
+        attrs |= {PARSER_CONFIG_DELTA: delta, PARSER_DEFAULTS: parser_config.DEFAULTS_VERSION}
+    return attrs
 
 
 def _storable(ds: Dataset) -> dict[str, Any]:
@@ -68,12 +79,17 @@ def _storable(ds: Dataset) -> dict[str, Any]:
     (all attributes projected) share one 400 KB, and every number must be storable."""
     attrs = dataset_attrs(ds)
     check_storable(attrs)
-    check_fits(attrs, copies=2)
+    check_fits(attrs, copies=2, names={PARSER_CONFIG_DELTA: "parser_config"})
     return attrs
 
 
 def _dataset(typed: Mapping[str, Any]) -> Dataset:
-    return Dataset.model_validate(plain(typed))
+    """A stored dataset; an item stored before configs were compacted (a whole ``parser_config``) reads the same."""
+    attrs = plain(typed)
+    if PARSER_CONFIG_DELTA in attrs:
+        delta, version = attrs.pop(PARSER_CONFIG_DELTA), attrs.pop(PARSER_DEFAULTS)
+        attrs["parser_config"] = parser_config.expand(attrs["parser_id"], delta, version)
+    return Dataset.model_validate(attrs)
 
 
 def _lock_key(ds: Dataset | DatasetRef) -> dict[str, str]:

@@ -48,13 +48,14 @@ def item_size(attrs: Mapping[str, Any]) -> int:
     return sum(len(name.encode("utf-8")) + size(value) for name, value in attrs.items())
 
 
-def check_fits(attrs: Mapping[str, Any], *, copies: int = 1) -> None:
-    """``ItemTooLarge`` unless ``copies`` of the item (itself and its LSI entries) fit in 400 KB."""
+def check_fits(attrs: Mapping[str, Any], *, copies: int = 1, names: Mapping[str, str] | None = None) -> None:
+    """``ItemTooLarge`` unless ``copies`` of the item (itself and its LSI entries) fit in 400 KB; the error names
+    the largest field as the client knows it (``names`` maps stored attribute names to those)."""
     total = item_size(attrs) * copies
     if total > MAX_ITEM_BYTES:
         sizes = {name: len(name.encode("utf-8")) + size(value) for name, value in attrs.items()}
         largest = max(sizes, key=sizes.__getitem__)
-        raise ItemTooLarge(largest, sizes[largest], MAX_ITEM_BYTES // copies)
+        raise ItemTooLarge((names or {}).get(largest, largest), sizes[largest], MAX_ITEM_BYTES // copies)
 
 
 def check_storable(value: Any, path: str = "", depth: int = 0) -> None:

@@ -102,6 +102,13 @@ def update(
     return cast("TransactWriteItemTypeDef", {"Update": action})
 
 
+def check(key: Mapping[str, Any], condition: str, values: Mapping[str, Any] | None = None) -> TransactWriteItemTypeDef:
+    """A transaction's ConditionCheck of the item at ``key``: the transaction happens only while it holds."""
+    return cast(
+        "TransactWriteItemTypeDef", {"ConditionCheck": _action(Key=item(key), condition=condition, values=values)}
+    )
+
+
 def _action(*, condition: str, values: Mapping[str, Any] | None, **fields: Any) -> dict[str, Any]:
     action = {"TableName": table(), "ConditionExpression": condition, **fields}
     if values:
