@@ -127,7 +127,7 @@ def test_an_expiry_set_or_removed_with_the_cli_takes_effect_on_a_running_local_a
         tenant = uuid.uuid4().hex
         key = mint(api, tenant, "--expires-in", "2s")
         listed = cli("list", "--tenant", tenant, state_dir=api.state_dir)
-        key_id = listed.stdout.splitlines()[1].split()[0]
+        key_id = next(row.split()[0] for row in listed.stdout.splitlines() if row.endswith(" active"))
         time.sleep(3.2)
         assert api.bearer("GET", "/api/v1/datasets", key).status == 401
         assert cli("set-expiry", key_id, "--never", state_dir=api.state_dir).returncode == 0

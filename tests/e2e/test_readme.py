@@ -187,7 +187,7 @@ def test_the_key_cli_examples_run_as_shown(tmp_path: Path) -> None:
         if " list" in line:
             listed = done.stdout
             key_id = next(row.split()[0] for row in listed.splitlines() if " dashboard " in row)
-    assert re.search(r"\sacme\s+dashboard\s+\S+\s+read-only\s+\S+\s+active$", listed, re.M), listed
+    assert re.search(r"\sacme\s+standard\s+dashboard\s+\S+\s+read-only\s+\S+\s+active$", listed, re.M), listed
     after = subprocess.run(
         [sys.executable, "-m", "tools.apikeys", "--state-dir", str(state), "list"],
         cwd=ROOT,
@@ -197,7 +197,7 @@ def test_the_key_cli_examples_run_as_shown(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert re.search(
-        rf"^{key_id}\s+acme\s+dashboard\s+\S+\s+read-only\s+2027-01-31T00:00:00Z\s+revoked$", after, re.M
+        rf"^{key_id}\s+acme\s+standard\s+dashboard\s+\S+\s+read-only\s+2027-01-31T00:00:00Z\s+revoked$", after, re.M
     ), after
 
 

@@ -196,6 +196,7 @@ def test_list_without_a_tenant_shows_every_tenants_keys(tmp_path: Path) -> None:
         "KEY",
         "ID",
         "TENANT",
+        "TIER",
         "LABEL",
         "CREATED",
         "(UTC)",
@@ -205,7 +206,7 @@ def test_list_without_a_tenant_shows_every_tenants_keys(tmp_path: Path) -> None:
         "STATUS",
     ]
     for tenant, key_id in ids.items():
-        assert re.search(rf"^{key_id}\s+{tenant}\s+{tenant} key\s", listed.stdout, re.M), listed.stdout
+        assert re.search(rf"^{key_id}\s+{tenant}\s+standard\s+{tenant} key\s", listed.stdout, re.M), listed.stdout
     assert not KEY.search(listed.stdout)
     empty = tmp_path / "empty"
     empty.mkdir()
