@@ -60,7 +60,7 @@ def test_a_config_the_defaults_cannot_express_is_stored_whole(table: Any) -> Non
     assert "parser_config_delta" not in item
 
 
-GETS = {"restful": ("get_dataset", "get_dataset_restful"), "legacy": ("get_dataset", "get_dataset")}
+GETS = {"restful": ("get_dataset", "get_dataset_restful"), "legacy": ("get_dataset", "get_dataset_legacy")}
 
 
 def test_an_item_stored_whole_before_reads_exactly_as_it_was(table: Any) -> None:
