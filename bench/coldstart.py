@@ -109,11 +109,11 @@ class Runner:
         name, event = f"cold-{uuid.uuid4().hex[:12]}", harness.event
         return {
             "authorizer": lambda: event("authorizer_bearer"),
-            "create_dataset": lambda: event("create_datasets", body={"name": name}),
-            "list_datasets": lambda: event("list_datasets_current"),
-            "get_dataset": lambda: event("get_datasets_current", dataset_id=self.kept),
-            "update_dataset": lambda: event("update_datasets_current", dataset_id=self.pool.pop(), body={"name": name}),
-            "delete_dataset": lambda: event("delete_datasets", body={"ids": [self.pool.pop()]}),
+            "create_dataset": lambda: event("create_dataset_restful", body={"name": name}),
+            "list_datasets": lambda: event("list_datasets_restful"),
+            "get_dataset": lambda: event("get_dataset_restful", dataset_id=self.kept),
+            "update_dataset": lambda: event("update_dataset_restful", dataset_id=self.pool.pop(), body={"name": name}),
+            "delete_dataset": lambda: event("delete_dataset_restful", body={"ids": [self.pool.pop()]}),
         }[fn]()
 
     def calls(self, fn: str) -> list[list[Any]]:

@@ -89,30 +89,30 @@ def _query(**query: str) -> dict[str, Any]:
 
 
 def scenarios() -> list[Scenario]:
-    s, lst, get = Scenario, "list_datasets_current", {"dataset_id": KEEP}
+    s, lst, get = Scenario, "list_datasets_restful", {"dataset_id": KEEP}
     rename, describe = get | {"body": {"name": NEW}}, get | {"body": {"description": NEW}}
     taken, cursor = {"body": {"name": TAKEN}}, _query(page_size="30", page_token=TOKEN)
     return [
         s("auth", "TOKEN authorizer, valid key", 1, "authorizer_bearer", {}),
-        s("seed", "POST /dataset", 1, "create_dataset", {"body": {"dataset_name": NEW}}),
-        s("seed", "GET /dataset?count=100 (one page, default order)", 1, "list_datasets", _query(count="100")),
-        s("seed", "GET /dataset (count=-1: all, at most 1000)", None, "list_datasets", {}),
-        s("seed", "GET /dataset/{id}", 1, "get_dataset", get),
-        s("seed", "PUT /dataset/{id} (description)", 2, "update_dataset", describe),
-        s("seed", "PUT /dataset/{id} (rename)", 2, "update_dataset", rename),
-        s("seed", "DELETE /dataset/{id}", 2, "delete_dataset", {"dataset_id": FRESH}),
-        s("current", "POST /datasets", 1, "create_datasets", {"body": {"name": NEW}}),
-        s("current", "POST /datasets, name taken (auto-rename to name(1))", None, "create_datasets", taken),
+        s("seed", "POST /dataset", 1, "create_dataset_legacy", {"body": {"dataset_name": NEW}}),
+        s("seed", "GET /dataset?count=100 (one page, default order)", 1, "list_datasets_legacy", _query(count="100")),
+        s("seed", "GET /dataset (count=-1: all, at most 1000)", None, "list_datasets_legacy", {}),
+        s("seed", "GET /dataset/{id}", 1, "get_dataset_legacy", get),
+        s("seed", "PUT /dataset/{id} (description)", 2, "update_dataset_legacy", describe),
+        s("seed", "PUT /dataset/{id} (rename)", 2, "update_dataset_legacy", rename),
+        s("seed", "DELETE /dataset/{id}", 2, "delete_dataset_legacy", {"dataset_id": FRESH}),
+        s("current", "POST /datasets", 1, "create_dataset_restful", {"body": {"name": NEW}}),
+        s("current", "POST /datasets, name taken (auto-rename to name(1))", None, "create_dataset_restful", taken),
         s("current", "GET /datasets (page 1, page_size 30, default order)", 1, lst, _query(page="1", page_size="30")),
         s("current", "GET /datasets?page_size=100 (default order)", 1, lst, _query(page_size="100")),
         s("current", "GET /datasets?page=2 (offset paging)", None, lst, _query(page="2", page_size="30")),
         s("current", "GET /datasets?page_token=... (cursor, page 2)", None, lst, cursor),
         s("current", "GET /datasets?orderby=update_time", None, lst, _query(orderby="update_time")),
-        s("current", "GET /datasets/{id}", 1, "get_datasets_current", get),
-        s("current", "PUT /datasets/{id} (description)", 2, "update_datasets_current", describe),
-        s("current", "PUT /datasets/{id} (rename)", 2, "update_datasets_current", rename),
-        s("current", "DELETE /datasets {ids: [1 id]}", 2, "delete_datasets", {"body": {"ids": [FRESH]}}),
-        s("current", "DELETE /datasets {ids: [3 ids]}", None, "delete_datasets", {"body": {"ids": [FRESH] * 3}}),
+        s("current", "GET /datasets/{id}", 1, "get_dataset_restful", get),
+        s("current", "PUT /datasets/{id} (description)", 2, "update_dataset_restful", describe),
+        s("current", "PUT /datasets/{id} (rename)", 2, "update_dataset_restful", rename),
+        s("current", "DELETE /datasets {ids: [1 id]}", 2, "delete_dataset_restful", {"body": {"ids": [FRESH]}}),
+        s("current", "DELETE /datasets {ids: [3 ids]}", None, "delete_dataset_restful", {"body": {"ids": [FRESH] * 3}}),
     ]
 
 
@@ -180,7 +180,7 @@ def measure(tenant_size: int = 150) -> list[Row]:
     with in_process_table() as client:
         seed.register_key(TENANT)
         fx = Fixture(seed.seed_datasets(client, TENANT, {"bench-roundtrips": tenant_size}), tenant_size)
-        fx.token = harness.invoke("list_datasets", event("list_datasets_current"))[1]["next_page_token"]
+        fx.token = harness.invoke("list_datasets", event("list_datasets_restful"))[1]["next_page_token"]
         log = LogBytes()
         try:
             return [_run(scenario, fx, client, log) for scenario in scenarios()]

@@ -69,7 +69,7 @@ class Lister:
 
     def sample(self, size: int, page: int, token: str | None = None, units: bool = False) -> Point:
         query = {"page_size": str(PAGE)} | ({"page_token": token} if token else {"page": str(page)})
-        request = harness.event("list_datasets_current", query=query)
+        request = harness.event("list_datasets_restful", query=query)
         with harness.Recorder() as recorder:
             started = time.perf_counter()
             status, body = harness.invoke("list_datasets", request)

@@ -69,7 +69,7 @@ def seed_datasets(client: BaseClient, tenant: str, counts: dict[str, int]) -> li
         for i in range(max(counts.values())):
             before, name = len(recorder.calls), f"s{run}-{i}"
             status, body = harness.invoke(
-                "create_dataset", harness.event("create_datasets", tenant=tenant, body={"name": name})
+                "create_dataset", harness.event("create_dataset_restful", tenant=tenant, body={"name": name})
             )
             if status != 200:
                 raise RuntimeError(f"seeding: create answered {status}: {body}")

@@ -163,7 +163,7 @@ def invoke(function_name: str, event: dict[str, Any]) -> Reply:
 
 
 def create(name: str, tenant: str = TENANT_A) -> Reply:
-    return invoke("create_dataset", route_event("create_dataset", tenant=tenant, body={"dataset_name": name}))
+    return invoke("create_dataset", route_event("create_dataset_legacy", tenant=tenant, body={"dataset_name": name}))
 
 
 def items(client: Any, tenant: str, prefix: str) -> list[dict[str, Any]]:

@@ -110,6 +110,11 @@ def _env(extra: dict[str, str] | None) -> dict[str, str]:
     return env
 
 
+FROM_BUILD = os.environ.get("LOCAL_API_FROM_BUILD")
+"""``make e2e-built`` sets it to sam build's output: every local API started here then runs the built functions
+(``--from-build``), on Python 3.13 with the Powertools layer's packages, instead of the source folders."""
+
+
 def start(state_dir: Path, *args: str, env: dict[str, str] | None = None) -> LocalApi:
     """Start a local API on a free port and wait until it has printed its URL and key.
 
@@ -117,6 +122,8 @@ def start(state_dir: Path, *args: str, env: dict[str, str] | None = None) -> Loc
     tests that pin them set their own limits, the others test something else at full speed."""
     log = state_dir.parent / f"{state_dir.name}-{time.monotonic_ns()}.log"
     unthrottled = ["--parameter-overrides", *(f"{k}={v}" for k, v in UNTHROTTLED.items())]
+    if FROM_BUILD:
+        args = (*args, "--from-build", FROM_BUILD)
     try:
         process, port, key = local_api.spawn(state_dir, log, *unthrottled, *args, env=_env(env), timeout=START_TIMEOUT)
     except RuntimeError as error:

@@ -1,8 +1,10 @@
-"""Operator CLI for API keys : mint, list and revoke the keys of a tenant, and put a tenant on a usage tier.
+"""Operator CLI for API keys: mint, list, revoke and re-date the keys of a tenant, and put a tenant on a usage tier.
 
-    python -m tools.apikeys [TARGET] create [--tenant T] [--label L] [--quiet]
-    python -m tools.apikeys [TARGET] list --tenant T
+    python -m tools.apikeys [TARGET] create [--tenant T] [--label L] [--read-only]
+                                            [--expires-in 90d | --expires-at 2027-01-31T00:00:00Z] [--quiet]
+    python -m tools.apikeys [TARGET] list [--tenant T]          (no --tenant: every tenant's keys)
     python -m tools.apikeys [TARGET] revoke KEY_ID
+    python -m tools.apikeys [TARGET] set-expiry KEY_ID (--in 30d | --at 2027-01-31T00:00:00Z | --never)
     python -m tools.apikeys [TARGET] tier --tenant T [TIER]
 
 TARGET, one of:
@@ -14,7 +16,9 @@ TARGET, one of:
     --dynamodb-endpoint URL         any DynamoDB-compatible endpoint (``--table``, default the local table)
 
 A key is printed once, by ``create``; the table keeps only its SHA-256 digest and ``list`` shows key ids,
-never keys. All table access goes through ``dataset_core.api_keys`` (and so ``dataset_core.storage``).
+never keys. A key is ``read-write`` (the default) or ``read-only`` (GET routes only), and may expire; times
+are parsed here, so a running local API is handed absolute epoch seconds. All table access goes through
+``dataset_core.api_keys`` (and so ``dataset_core.storage``).
 
 ``tier`` puts a tenant on a usage tier (``tools.usage_plans``): on a stack, the tenant's API Gateway API key goes
 into that tier's usage plan; locally, the local API's gateway applies the tier recorded. A tenant's first key
@@ -35,7 +39,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +56,8 @@ _KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_LABEL = 200
 WAIT_FOR_STATE = 30.0
 """Seconds a command waits for another CLI's command, or for a starting local API to answer."""
+_DURATION = re.compile(r"([1-9][0-9]{0,6})([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 class CommandError(Exception):
@@ -67,35 +73,46 @@ def execute(command: dict[str, Any], plans: PlansFor = LocalUsagePlans) -> dict[
 
     The local API calls this too, for commands that reach it over its admin socket.
     """
-    action = command.get("action")
+    action = str(command.get("action"))
     if action == "create":
-        tenant = command.get("tenant")
-        label = str(command.get("label") or "")
-        if tenant is not None and not _TENANT.fullmatch(str(tenant)):
-            raise CommandError("a tenant id is 1 to 64 characters: letters, digits, '_' or '-'")
-        if len(label) > MAX_LABEL:
-            raise CommandError(f"a label has at most {MAX_LABEL} characters")
-        tenant = str(tenant or uuid.uuid4().hex)
-        tier = ensure_tier(tenant, plans)
-        key, record = api_keys.create_key(tenant, label)
-        return {"key": key, **_shown(record), "tier": tier}
-    if action == "list":
-        tenant = str(command.get("tenant") or "")
-        if not _TENANT.fullmatch(tenant):
-            raise CommandError("list needs --tenant: 1 to 64 characters, letters, digits, '_' or '-'")
-        current = api_keys.usage_tier(tenant)
-        return {"keys": [_shown(k) for k in api_keys.list_keys(tenant)], "tier": current.tier if current else None}
+        return _create(command, plans)
     if action == "tier":
         return _tier(command, plans)
-    if action == "revoke":
-        key_id = str(command.get("key_id") or "")
-        if not _KEY_ID.fullmatch(key_id):
-            raise CommandError(f"not a key id: {key_id[:64]!r}")
-        revoked = api_keys.revoke(key_id)
-        if revoked is None:
-            raise CommandError(f"no API key has the id {key_id}")
-        return {"key": asdict(revoked)}
-    raise CommandError(f"unknown command {action!r}")
+    run = _COMMANDS.get(action)
+    if run is None:
+        raise CommandError(f"unknown command {command.get('action')!r}")
+    return run(command)
+
+
+def _create(command: dict[str, Any], plans: PlansFor) -> dict[str, Any]:
+    tenant = command.get("tenant")
+    label = str(command.get("label") or "")
+    if tenant is not None and not _TENANT.fullmatch(str(tenant)):
+        raise CommandError("a tenant id is 1 to 64 characters: letters, digits, '_' or '-'")
+    if len(label) > MAX_LABEL:
+        raise CommandError(f"a label has at most {MAX_LABEL} characters")
+    scope = str(command.get("scope") or api_keys.READ_WRITE)
+    if scope not in api_keys.SCOPES:
+        raise CommandError(f"a key's scope is one of {', '.join(api_keys.SCOPES)}")
+    expires_at = _future_epoch(command.get("expires_at"))
+    tenant = str(tenant or uuid.uuid4().hex)
+    tier = ensure_tier(tenant, plans)
+    key, record = api_keys.create_key(tenant, label, scope=scope, expires_at=expires_at)
+    return {"key": key, **_shown(record), "tier": tier}
+
+
+def _list(command: dict[str, Any]) -> dict[str, Any]:
+    """One tenant's keys, or every tenant's (the operator's view), with each tenant's usage tier."""
+    tenant = command.get("tenant")
+    if tenant is None:
+        keys = api_keys.list_all_keys()
+    elif not _TENANT.fullmatch(str(tenant)):
+        raise CommandError("--tenant is 1 to 64 characters: letters, digits, '_' or '-'")
+    else:
+        keys = api_keys.list_keys(str(tenant))
+    tenants = {k.tenant_id for k in keys} | ({str(tenant)} if tenant is not None else set())
+    tiers = {t: (found.tier if (found := api_keys.usage_tier(t)) else None) for t in sorted(tenants)}
+    return {"keys": [_shown(k) for k in keys], "tiers": tiers}
 
 
 def _tier(command: dict[str, Any], plans: PlansFor) -> dict[str, Any]:
@@ -130,6 +147,93 @@ def ensure_tier(tenant: str, plans: PlansFor) -> str | None:
 def _shown(key: api_keys.ApiKey) -> dict[str, Any]:
     """A key's record as the operator sees it (its usage key is the tenant's, shown by ``tier``'s records)."""
     return {k: v for k, v in asdict(key).items() if k != "usage_key"}
+
+
+def _revoke(command: dict[str, Any]) -> dict[str, Any]:
+    key_id = _key_id(command)
+    found = _found(key_id)
+    if found.status == "revoked":
+        raise CommandError(f"key {key_id} of tenant {found.tenant_id} is already revoked")
+    revoked = api_keys.revoke(key_id)
+    if revoked is None:  # gone in between: nothing was revoked
+        raise CommandError(f"no API key has the id {key_id}")
+    return {"key": _shown(revoked)}
+
+
+def _set_expiry(command: dict[str, Any]) -> dict[str, Any]:
+    key_id = _key_id(command)
+    expires_at = _future_epoch(command.get("expires_at"))
+    found = _found(key_id)
+    if found.status == "revoked":
+        raise CommandError(f"key {key_id} of tenant {found.tenant_id} is revoked: its expiry no longer matters")
+    changed = api_keys.set_expiry(key_id, expires_at)
+    if changed is None:
+        raise CommandError(f"no API key has the id {key_id}")
+    return {"key": _shown(changed)}
+
+
+_COMMANDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "list": _list,
+    "revoke": _revoke,
+    "set-expiry": _set_expiry,
+}
+"""The commands that need no usage plans (``create`` and ``tier`` may: ``execute`` hands them the target's)."""
+
+
+def _found(key_id: str) -> api_keys.ApiKey:
+    found = api_keys.find(key_id)
+    if found is None:
+        raise CommandError(f"no API key has the id {key_id}")
+    return found
+
+
+def _key_id(command: dict[str, Any]) -> str:
+    key_id = str(command.get("key_id") or "")
+    if not _KEY_ID.fullmatch(key_id):
+        raise CommandError(f"not a key id: {key_id[:64]!r}")
+    return key_id
+
+
+def _future_epoch(value: Any) -> int | None:
+    """An expiry as sent: None (never) or epoch seconds still in the future."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CommandError("an expiry is epoch seconds")
+    if value <= time.time():
+        raise CommandError(f"the expiry {_when(value)} has already passed; to stop a key now, revoke it")
+    return value
+
+
+def parse_duration(text: str) -> int:
+    """``90d``, ``12h``, ``30m``, ``3600s`` or ``2w`` in seconds."""
+    found = _DURATION.fullmatch(text.strip())
+    if found is None:
+        raise CommandError(f"not a duration: {text!r} (a number and one of s, m, h, d, w: 90d, 12h, 30m)")
+    return int(found.group(1)) * _UNIT_SECONDS[found.group(2)]
+
+
+def parse_instant(text: str) -> int:
+    """An ISO 8601 time with its zone (``2027-01-31T00:00:00Z``), or a date (midnight UTC), in epoch seconds."""
+    value = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return int(datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC).timestamp())
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"not an ISO 8601 time: {text!r} (e.g. 2027-01-31T00:00:00Z)") from None
+    if moment.tzinfo is None:
+        raise CommandError(f"{text!r} has no time zone: add Z for UTC (2027-01-31T00:00:00Z) or an offset")
+    return int(moment.timestamp())
+
+
+def expiry_from(expires_in: str | None, expires_at: str | None, now: float) -> int | None:
+    """Epoch seconds of an expiry given as a duration from now or an instant; None if neither."""
+    if expires_in is not None:
+        return int(now) + parse_duration(expires_in)
+    if expires_at is not None:
+        return parse_instant(expires_at)
+    return None
 
 
 # ---- targets -----------------------------------------------------------------------------------------------
@@ -171,7 +275,15 @@ def stack_plans(stack: str) -> UsagePlans:
 
 def run_local(state: local_state.StateDir, command: dict[str, Any]) -> dict[str, Any]:
     """On the local API's state: directly if nobody holds it, through the local API that holds it, or after
-    another CLI's command (parallel runs take turns). A local API that is starting gets time to open its door."""
+    another CLI's command (parallel runs take turns). A local API that is starting gets time to open its door.
+
+    The folder must exist: a mistyped ``--state-dir`` would otherwise start an empty state and answer "no keys".
+    """
+    if not state.path.is_dir():
+        raise CommandError(
+            f"{state.path} is not a local API state folder (it does not exist): start the local API once "
+            "(make run), or give the --state-dir of one"
+        )
     deadline = time.monotonic() + WAIT_FOR_STATE
     while True:
         lock = local_state.StateLock(state, local_state.StateLock.CLI)
@@ -183,7 +295,7 @@ def run_local(state: local_state.StateDir, command: dict[str, Any]) -> dict[str,
         holder = lock.holder()  # None: the holder is writing its name right now, or has just left
         if holder is not None and holder.role == local_state.StateLock.SERVER:
             try:
-                return _ask_server(state, command)
+                return ask_server(state, command)
             except (FileNotFoundError, ConnectionRefusedError) as error:  # not listening (yet): retry
                 if time.monotonic() > deadline:
                     raise CommandError(
@@ -205,7 +317,7 @@ def _run_here(state: local_state.StateDir, command: dict[str, Any]) -> dict[str,
         database.close()
 
 
-def _ask_server(state: local_state.StateDir, command: dict[str, Any]) -> dict[str, Any]:
+def ask_server(state: local_state.StateDir, command: dict[str, Any]) -> dict[str, Any]:
     """The running local API's answer; ``FileNotFoundError``/``ConnectionRefusedError``: it is not listening."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(30)
@@ -227,10 +339,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line (the README's target table is checked against it)."""
     parser = argparse.ArgumentParser(
         prog="python -m tools.apikeys",
-        description="Mint, list and revoke API keys, locally (default) or on a deployed stack.",
+        description="Mint, list, revoke and re-date API keys, locally (default) or on a deployed stack.",
     )
     target = parser.add_mutually_exclusive_group()
-    target.add_argument("--state-dir", type=Path, help="the local API's state folder (default .local/)")
+    target.add_argument("--state-dir", type=Path, help="the local API's state folder (default .local/; must exist)")
     target.add_argument("--stack", help="a deployed stack: use its TableName output")
     parser.add_argument("--table", help="a deployed table, or the table on --dynamodb-endpoint")
     parser.add_argument("--dynamodb-endpoint", help="a DynamoDB-compatible endpoint instead of AWS")
@@ -240,11 +352,25 @@ def build_parser() -> argparse.ArgumentParser:
     create = commands.add_parser("create", help="mint a key (printed once)")
     create.add_argument("--tenant", help="the tenant (default: a new tenant)")
     create.add_argument("--label", default="", help="what the key is for, e.g. 'ci' or 'alice laptop'")
+    create.add_argument(
+        "--read-only", action="store_true", help="the key may call GET routes only (default: read-write)"
+    )
+    expiry = create.add_mutually_exclusive_group()
+    expiry.add_argument("--expires-in", metavar="DURATION", help="e.g. 90d, 12h, 30m, 2w (default: never)")
+    expiry.add_argument("--expires-at", metavar="TIME", help="ISO 8601 with a zone, e.g. 2027-01-31T00:00:00Z")
     create.add_argument("-q", "--quiet", action="store_true", help="print only the key")
-    listing = commands.add_parser("list", help="a tenant's keys: id, label, created, status (never the key)")
-    listing.add_argument("--tenant", required=True)
+    listing = commands.add_parser(
+        "list", help="keys with scope, expiry and status (never the key); without --tenant, every tenant's"
+    )
+    listing.add_argument("--tenant", help="only this tenant's keys")
     revoke = commands.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
+    redate = commands.add_parser("set-expiry", help="give a key a new expiry, or none")
+    redate.add_argument("key_id")
+    when = redate.add_mutually_exclusive_group(required=True)
+    when.add_argument("--in", dest="expires_in", metavar="DURATION", help="from now, e.g. 30d")
+    when.add_argument("--at", dest="expires_at", metavar="TIME", help="e.g. 2027-01-31T00:00:00Z")
+    when.add_argument("--never", action="store_true", help="remove the expiry")
     tier = commands.add_parser("tier", help="show a tenant's usage tier, or put it on TIER")
     tier.add_argument("--tenant", required=True)
     tier.add_argument("tier", nargs="?", choices=sorted(template.usage_plans()), help="the tier to put it on")
@@ -261,6 +387,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def command_of(args: argparse.Namespace, now: float) -> dict[str, Any]:
+    """The command to execute, times made absolute here (a running local API gets epoch seconds)."""
+    command: dict[str, Any] = {"action": args.action}
+    if args.action == "create":
+        command.update(
+            tenant=args.tenant,
+            label=args.label,
+            scope=api_keys.READ_ONLY if args.read_only else api_keys.READ_WRITE,
+            expires_at=expiry_from(args.expires_in, args.expires_at, now),
+        )
+    elif args.action == "list":
+        command["tenant"] = args.tenant
+    elif args.action == "revoke":
+        command["key_id"] = args.key_id
+    elif args.action == "tier":
+        command.update(tenant=args.tenant, tier=args.tier)
+    else:
+        command.update(key_id=args.key_id, expires_at=expiry_from(args.expires_in, args.expires_at, now))
+    return command
+
+
 def _when(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -271,7 +418,20 @@ _NO_TIER = (
 )
 
 
+def _expiry(key: dict[str, Any]) -> str:
+    return "never" if key.get("expires_at") is None else _when(int(key["expires_at"]))
+
+
+def _status(key: dict[str, Any], now: float) -> str:
+    """Stored status, or ``expired`` for an active key whose expiry passed (the authorizer refuses it)."""
+    if key["status"] == "active" and key.get("expires_at") is not None and now >= int(key["expires_at"]):
+        return "expired"
+    return str(key["status"])
+
+
 def _print(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    now = time.time()
+    ttl = template.authorizer()[2]
     if args.action == "create":
         if result["tier"] is None:
             print("warning: " + _NO_TIER.format(tenant=result["tenant_id"]), file=sys.stderr)
@@ -281,6 +441,8 @@ def _print(args: argparse.Namespace, result: dict[str, Any]) -> None:
         print(f"Created an API key for tenant {result['tenant_id']}")
         print(f"  key id   {result['key_id']}")
         print(f"  label    {result['label']}")
+        print(f"  scope    {result['scope']}")
+        print(f"  expires  {_expiry(result)}")
         print(f"  tier     {result['tier'] or '-'}")
         print(f"  api key  {result['key']}")
         print("Store the key now: it is shown only this once (the table keeps only its SHA-256 digest).")
@@ -295,28 +457,52 @@ def _print(args: argparse.Namespace, result: dict[str, Any]) -> None:
                 f"Tenant {result['tenant_id']} is on tier {result['tier']} (the tiers: {', '.join(result['tiers'])})."
             )
     elif args.action == "list":
-        keys = sorted(result["keys"], key=lambda k: (k["created_at"], k["key_id"]))
-        print(f"tier: {result['tier'] or 'none (API Gateway refuses its requests; see the tier command)'}")
-        if not keys:
-            print(f"no API keys for tenant {args.tenant}")
-            return
-        for k in keys:
-            k["label"] = k["label"] or "-"
-        width = max(5, *(len(k["label"]) for k in keys))
-        print(f"{'KEY ID':<16}  {'LABEL':<{width}}  {'CREATED (UTC)':<20}  STATUS")
-        for k in keys:
-            print(f"{k['key_id']:<16}  {k['label']:<{width}}  {_when(k['created_at']):<20}  {k['status']}")
-    else:
+        _print_list(args, result["keys"], result["tiers"], now)
+    elif args.action == "revoke":
         key = result["key"]
-        ttl = template.authorizer()[2]
         print(f"Revoked key {key['key_id']} of tenant {key['tenant_id']}.")
         print(f"API Gateway may accept it for up to {ttl} s more (its authorizer cache, AuthorizerCacheTtl).")
+    else:
+        key = result["key"]
+        print(f"Key {key['key_id']} of tenant {key['tenant_id']} now expires: {_expiry(key)}.")
+        if key.get("expires_at") is None:
+            print("A key that had expired works again at once (a refused key is never cached).")
+        else:
+            print(f"API Gateway refuses it from then on; it never serves it past that, whatever its {ttl} s cache.")
+
+
+def _print_list(args: argparse.Namespace, keys: list[dict[str, Any]], tiers: dict[str, str | None], now: float) -> None:
+    if args.tenant:
+        tier = tiers.get(args.tenant)
+        print(f"tier: {tier or 'none (API Gateway refuses its requests; see the tier command)'}")
+    if not keys:
+        print(f"no API keys for tenant {args.tenant}" if args.tenant else "no API keys")
+        return
+    keys = sorted(keys, key=lambda k: (k["tenant_id"], k["created_at"], k["key_id"]))
+    rows = [
+        {
+            "KEY ID": k["key_id"],
+            "TENANT": k["tenant_id"],
+            "TIER": tiers.get(k["tenant_id"]) or "-",
+            "LABEL": k["label"] or "-",
+            "CREATED (UTC)": _when(k["created_at"]),
+            "SCOPE": k["scope"],
+            "EXPIRES (UTC)": _expiry(k),
+            "STATUS": _status(k, now),
+        }
+        for k in keys
+    ]
+    columns = [c for c in rows[0] if c not in {"TENANT", "TIER"} or not args.tenant]  # one tenant: said above
+    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    for r in rows:
+        print("  ".join(r[c].ljust(widths[c]) for c in columns).rstrip())
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    command = {"action": args.action, **{k: getattr(args, k, None) for k in ("tenant", "label", "key_id", "tier")}}
     try:
+        command = command_of(args, time.time())
         if args.stack or args.table or args.dynamodb_endpoint:
             result = run_remote(args, command)
         else:

@@ -19,8 +19,14 @@ under its own lock, as one warm Lambda instance does (it never runs two events a
 this cannot reproduce is listed in the README's "Local API" section.
 
     python -m tools.local_api [--port 9380] [--state-dir .local] [--reset] [--auth-cache-ttl S]
+                              [--dynamodb-port 9381] [--from-build [DIR]]
                               [--dynamodb-endpoint URL [--table NAME] [--register-dev-key]] [--quiet]
                               [--parameter-overrides Key=Value ...]
+
+The embedded database is also served as a DynamoDB endpoint (``tools.dynamodb_endpoint``, ``--dynamodb-port``),
+for ``sam local invoke`` in Docker, ``tools.invoke`` and the built artifact's functions. ``--from-build`` runs the
+functions of ``sam build``'s output in Python 3.13 processes of their own, with the packages of AWS's Powertools
+layer (``tools.lambda_runtime``), instead of importing the source folders.
 
 ``--parameter-overrides`` sets the template's parameters as ``sam deploy --parameter-overrides`` does (checked
 against their constraints the same way): what a deployment is configured with, the local API is too.
@@ -54,10 +60,19 @@ from typing import Any
 
 from dataset_core import api_keys, config
 from dataset_core.storage.transact import ConditionFailedError
-from tools import apikeys, local_docs, local_state, template
+from tools import apikeys, lambda_artifact, local_docs, local_state, template
+from tools.dynamodb_endpoint import DynamoDBEndpoint
 from tools.embedded_dynamodb import durable_before_exit
 from tools.local_gateway import HOST, MAX_BODY, Gateway, Reply, Request
-from tools.local_lambda import LambdaFunction, Output, code_dir, function_at, function_ids, lambda_environment
+from tools.local_lambda import (
+    Invocable,
+    LambdaFunction,
+    Output,
+    code_dir,
+    function_at,
+    function_ids,
+    lambda_environment,
+)
 from tools.usage_plans import LocalUsagePlans
 
 DEV_KEY = "ragflow-local-development-key-0000000000000"
@@ -66,6 +81,7 @@ DEV_TENANT = "0f3c8a1e6d2b4f5a9c7e1b3d5f7a9c0e"
 KEY_ENV = "RAGFLOW_API_KEY"
 """Set it to use your own key instead of ``DEV_KEY`` (registered for ``DEV_TENANT`` if new)."""
 DEFAULT_PORT = 9380
+BUILD_DIR = template.ROOT / ".aws-sam" / "build"
 LISTEN_BACKLOG = 128
 """Connections the kernel queues before the server accepts them (socketserver's default of 5 drops bursts)."""
 IDLE_TIMEOUT = 60.0
@@ -384,15 +400,21 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _AdminServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    """``tools.apikeys`` commands from the same user, over a socket in the state folder (mode 0600)."""
+    """``tools.apikeys`` commands from the same user, over a socket in the state folder (mode 0600); and, for
+    ``tools.invoke``, where this local API serves its DynamoDB (the ``endpoint`` command)."""
 
     daemon_threads = True
 
-    def __init__(self, path: Path, output: Output) -> None:
+    def __init__(self, path: Path, output: Output, endpoint: dict[str, str]) -> None:
         path.unlink(missing_ok=True)
         super().__init__(str(path), _AdminHandler)
         os.chmod(path, 0o600)
         self.output = output
+        self.endpoint = endpoint
+
+
+ENDPOINT_COMMAND = "endpoint"
+"""The admin command that answers ``{"endpoint": URL, "table": NAME}``."""
 
 
 class _AdminHandler(socketserver.StreamRequestHandler):
@@ -400,7 +422,12 @@ class _AdminHandler(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         try:  # a minted key is printed once: its write is durable before the command returns (the journal)
-            reply: dict[str, Any] = {"ok": True, "result": apikeys.execute(json.loads(self.rfile.readline(65536)))}
+            command = json.loads(self.rfile.readline(65536))
+            if isinstance(command, dict) and command.get("action") == ENDPOINT_COMMAND:
+                result: dict[str, Any] = dict(self.server.endpoint)
+            else:
+                result = apikeys.execute(command)
+            reply: dict[str, Any] = {"ok": True, "result": result}
         except apikeys.CommandError as error:
             reply = {"ok": False, "error": str(error)}
         except Exception as error:
@@ -434,6 +461,21 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="seconds an authorizer answer is cached per Authorization value (default: the template's)",
+    )
+    parser.add_argument(
+        "--dynamodb-port",
+        type=int,
+        default=None,
+        help="port of the embedded database's DynamoDB endpoint (default: --port + 1; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--from-build",
+        nargs="?",
+        const=str(BUILD_DIR),
+        default=None,
+        type=Path,
+        metavar="DIR",
+        help="run the functions of sam build's output (default DIR .aws-sam/build) in Python 3.13 processes",
     )
     parser.add_argument("--dynamodb-endpoint", help="use this DynamoDB-compatible endpoint instead of the embedded one")
     parser.add_argument("--table", default=local_state.LOCAL_TABLE, help="table name on --dynamodb-endpoint")
@@ -575,9 +617,8 @@ def usage_tier(tenant: str, usage_key: str) -> tuple[str, str] | None:
     return recorded.tier, recorded.usage_key_id
 
 
-def _build_gateway(args: argparse.Namespace, output: Output) -> Gateway:
+def _build_gateway(args: argparse.Namespace, output: Output, functions: Mapping[str, Invocable]) -> Gateway:
     authorizer_dir, identity_header, ttl = template.authorizer(args.parameters)
-    functions = {f: LambdaFunction(f, code_dir(f), output) for f in function_ids()}
     return Gateway(
         functions=functions,
         authorizer=functions[function_at(authorizer_dir)],
@@ -589,57 +630,150 @@ def _build_gateway(args: argparse.Namespace, output: Output) -> Gateway:
     )
 
 
+def _functions(
+    args: argparse.Namespace,
+    output: Output,
+    built: lambda_artifact.Artifact | None,
+    *,
+    table: str,
+    state: local_state.StateDir,
+    dynamodb_url: str | None,
+) -> dict[str, Invocable]:
+    """The template's functions: imported from their source folders, or the built artifact's in processes."""
+    if built is None:
+        return {f: LambdaFunction(f, code_dir(f), output) for f in function_ids()}
+    assert dynamodb_url is not None
+    return {
+        f: lambda_artifact.WorkerFunction(
+            f, built, lambda_artifact.worker_environment(f, table, state, dynamodb_url, args.parameters), output
+        )
+        for f in function_ids()
+    }
+
+
+def _dynamodb_port(args: argparse.Namespace, port: int) -> int:
+    if args.dynamodb_port is not None:
+        return int(args.dynamodb_port)
+    return 0 if args.port == 0 else port + 1
+
+
+@dataclass
+class _Services:
+    """Everything a running local API holds, stopped in the reverse order it was started."""
+
+    store: _Storage
+    endpoint: DynamoDBEndpoint | None = None
+    functions: Mapping[str, Invocable] | None = None
+    server: HttpServer | None = None
+    admin: _AdminServer | None = None
+
+    def stop(self, state: local_state.StateDir, output: Output) -> None:
+        if self.server is not None:
+            self.server.stopping = True
+            self.server.server_close()
+            self.server.wait_idle(timeout=10)
+        for function in (self.functions or {}).values():
+            if isinstance(function, lambda_artifact.WorkerFunction):
+                function.stop()
+        if self.admin is not None:
+            self.admin.shutdown()
+            self.admin.server_close()
+            state.socket.unlink(missing_ok=True)
+        if self.endpoint is not None:
+            self.endpoint.shutdown()
+            self.endpoint.server_close()
+        if self.store.database is not None:
+            self.store.database.close()
+            if self.server is not None:
+                output.line(f"stopped; data saved to {state.state_file}", always=True)
+        if self.store.lock is not None:
+            self.store.lock.release()
+
+
+def _start(
+    args: argparse.Namespace,
+    output: Output,
+    state: local_state.StateDir,
+    table: str,
+    built: lambda_artifact.Artifact | None,
+) -> tuple[_Services, str | None]:
+    """Storage, its DynamoDB endpoint, the dev key, the functions and the HTTP server; (services, key)."""
+    services = _Services(_open_storage(args, state, table))
+    try:
+        database = services.store.database
+        if database is not None:
+            wanted = _dynamodb_port(args, args.port)
+            try:
+                services.endpoint = DynamoDBEndpoint(wanted, database.region)
+            except OSError as error:
+                raise SystemExit(
+                    f"cannot serve DynamoDB on {HOST}:{wanted}: {error.strerror}; choose another --dynamodb-port"
+                ) from None
+            services.endpoint.start()
+        dynamodb_url = services.endpoint.url if services.endpoint is not None else args.dynamodb_endpoint
+        key = register_dev_key(args, output)
+        services.functions = _functions(args, output, built, table=table, state=state, dynamodb_url=dynamodb_url)
+        try:
+            services.server = HttpServer(args.port, _build_gateway(args, output, services.functions))
+        except OSError as error:
+            raise SystemExit(f"cannot listen on {HOST}:{args.port}: {error.strerror}; choose another --port") from None
+    except BaseException:
+        services.stop(state, output)
+        raise
+    if services.endpoint is not None and len(str(state.socket)) < 100:  # AF_UNIX paths are short
+        services.admin = _AdminServer(state.socket, output, {"endpoint": services.endpoint.url, "table": table})
+        threading.Thread(target=services.admin.serve_forever, args=(0.1,), name="admin", daemon=True).start()
+    return services, key
+
+
+def _banner(
+    output: Output, services: _Services, key: str | None, table: str, built: lambda_artifact.Artifact | None
+) -> None:
+    assert services.server is not None
+    port = services.server.server_address[1]
+    base = f"http://{HOST}:{port}/api/v1"
+    shown_key = key or f"none registered in {table} (--register-dev-key registers the public dev key there)"
+    lines = [
+        "RAGFlow-compatible dataset API, running locally (Ctrl-C stops it; the data is kept)",
+        f"  base URL  {base}",
+        f"  API key   {shown_key}",
+        f'  SDK       RAGFlow(api_key="<API key>", base_url="http://{HOST}:{port}")',
+        f"  storage   {services.store.where}",
+    ]
+    if services.endpoint is not None:
+        lines.append(
+            f"  DynamoDB  {services.endpoint.url} (table {table}: tools.invoke, sam local --env-vars events/env.json)"
+        )
+    if built is not None:
+        lines.append(f"  code      {built.build_dir} on Python 3.13, layers from {built.deps_dir}")
+    lines += [
+        f"  try       curl -H 'Authorization: Bearer <API key>' {base}/datasets",
+        f"  docs      http://{HOST}:{port}/docs",
+    ]
+    for line in lines:
+        output.line(line, always=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     output = Output(quiet=args.quiet)
     state = local_state.StateDir(args.state_dir.resolve())
     table = args.table if args.dynamodb_endpoint else local_state.LOCAL_TABLE
+    built = lambda_artifact.artifact(args.from_build.resolve()) if args.from_build else None
     _set_environment(table, state, args.parameters)
-    store = _open_storage(args, state, table)
-    key = register_dev_key(args, output)
-    try:
-        server = HttpServer(args.port, _build_gateway(args, output))
-    except OSError as error:
-        if store.database is not None:
-            store.database.close()
-        if store.lock is not None:
-            store.lock.release()
-        raise SystemExit(f"cannot listen on {HOST}:{args.port}: {error.strerror}; choose another --port") from None
-    admin = None
-    if store.database is not None and len(str(state.socket)) < 100:  # AF_UNIX paths are short
-        admin = _AdminServer(state.socket, output)
-        threading.Thread(target=admin.serve_forever, args=(0.1,), name="admin", daemon=True).start()
-
-    base = f"http://{HOST}:{server.server_address[1]}/api/v1"
-    shown_key = key or f"none registered in {table} (--register-dev-key registers the public dev key there)"
-    output.line("RAGFlow-compatible dataset API, running locally (Ctrl-C stops it; the data is kept)", always=True)
-    output.line(f"  base URL  {base}", always=True)
-    output.line(f"  API key   {shown_key}", always=True)
-    output.line(f"  storage   {store.where}", always=True)
-    output.line(f"  try       curl -H 'Authorization: Bearer <API key>' {base}/datasets", always=True)
-    output.line(f"  docs      http://{HOST}:{server.server_address[1]}/docs", always=True)
-
+    services, key = _start(args, output, state, table, built)
+    assert services.server is not None
+    _banner(output, services, key, table, built)
     signal.signal(signal.SIGTERM, _on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored (`cmd &`)
     try:
-        server.serve_forever(poll_interval=0.2)
+        services.server.serve_forever(poll_interval=0.2)
     except (KeyboardInterrupt, _SigtermError):
         pass
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the final snapshot short
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        server.stopping = True
-        server.server_close()
-        server.wait_idle(timeout=10)
-        if admin is not None:
-            admin.shutdown()
-            admin.server_close()
-            state.socket.unlink(missing_ok=True)
-        if store.database is not None:
-            store.database.close()
-            output.line(f"stopped; data saved to {state.state_file}", always=True)
-        if store.lock is not None:
-            store.lock.release()
+        services.stop(state, output)
     return 0
 
 
@@ -653,7 +787,18 @@ def spawn(
     """
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - this interpreter, this module
-            [sys.executable, "-m", "tools.local_api", "--port", "0", "--state-dir", str(state_dir), *args],
+            [
+                sys.executable,
+                "-m",
+                "tools.local_api",
+                "--port",
+                "0",
+                "--dynamodb-port",
+                "0",
+                "--state-dir",
+                str(state_dir),
+                *args,
+            ],
             cwd=template.ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,

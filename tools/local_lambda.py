@@ -64,7 +64,7 @@ def function_ids() -> list[str]:
 # ---- environment, context, invocation ---------------------------------------------------------------------
 
 
-def _function_setting(logical_id: str, name: str, default: Any) -> Any:
+def function_setting(logical_id: str, name: str, default: Any) -> Any:
     props = template.resources()[logical_id]["Properties"]
     return props.get(name, template.load().get("Globals", {}).get("Function", {}).get(name, default))
 
@@ -83,25 +83,46 @@ def lambda_environment(
     reads the value from Secrets Manager) becomes the value itself locally, in ``X``: a random secret kept in
     the state folder, so that what it signs survives a restart.
     """
-    tpl_globals = template.load().get("Globals", {}).get("Function", {})
-    sources = [tpl_globals.get("Environment", {}).get("Variables", {})]
-    sources += [template.resources()[f]["Properties"].get("Environment", {}).get("Variables", {}) for f in logical_ids]
-    values = values or template.parameters()
     env: dict[str, str] = {}
-    for variables in sources:
-        for name, value in variables.items():
-            if _is_secret(value):
-                name = name.removesuffix("_ARN")  # noqa: PLW2901 - the value's own variable, locally
-                resolved: str | None = local_state.local_secret(state, name)
-            else:
-                resolved = _resolve(value, table_name, values)
-            if resolved is None:
-                print(f"note: {name} is not set locally: the local API cannot resolve {value!r}", file=sys.stderr)
-                continue
+    for logical_id in logical_ids:
+        for name, resolved in function_environment(logical_id, table_name, state, values).items():
             if env.get(name, resolved) != resolved:
                 raise SystemExit(f"template.yaml: functions disagree on {name}; the local API has one environment")
             env[name] = resolved
     env["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray daemon here
+    return env
+
+
+def declared_variables(logical_id: str) -> dict[str, Any]:
+    """The environment variables the template declares for one function: the globals, then its own."""
+    tpl_globals = template.load().get("Globals", {}).get("Function", {})
+    own = template.resources()[logical_id]["Properties"].get("Environment", {}).get("Variables", {})
+    return {**tpl_globals.get("Environment", {}).get("Variables", {}), **own}
+
+
+def function_environment(
+    logical_id: str,
+    table_name: str,
+    state: local_state.StateDir,
+    values: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """One function's environment variables as ``sam deploy`` would set them for the parameter ``values`` (the
+    defaults if None), references resolved (what cannot be resolved here is left out, with a note). A secret's
+    ARN (``X_ARN: !Ref SomeSecret``) becomes the value itself, in ``X``: a random secret kept in the state
+    folder."""
+    values = values or template.parameters()
+    env: dict[str, str] = {}
+    for declared, value in declared_variables(logical_id).items():
+        name = declared
+        if _is_secret(value):
+            name = declared.removesuffix("_ARN")  # the value's own variable, locally
+            resolved: str | None = local_state.local_secret(state, name)
+        else:
+            resolved = _resolve(value, table_name, values)
+        if resolved is None:
+            print(f"note: {name} is not set locally: cannot resolve {value!r}", file=sys.stderr)
+            continue
+        env[name] = resolved
     return env
 
 
@@ -156,11 +177,11 @@ class LambdaFunction:
 
     def __init__(self, logical_id: str, code_dir: Path, output: Output) -> None:
         self.logical_id = logical_id
-        self.memory = int(_function_setting(logical_id, "MemorySize", 128))
-        self.timeout = float(_function_setting(logical_id, "Timeout", 3))
-        alias = _function_setting(logical_id, "AutoPublishAlias", None)
+        self.memory = int(function_setting(logical_id, "MemorySize", 128))
+        self.timeout = float(function_setting(logical_id, "Timeout", 3))
+        alias = function_setting(logical_id, "AutoPublishAlias", None)
         self.qualifier = f":{alias}" if alias else ""  # API Gateway calls the alias: its ARN is the invoked one
-        module_name, _, attr = str(_function_setting(logical_id, "Handler", "app.lambda_handler")).rpartition(".")
+        module_name, _, attr = str(function_setting(logical_id, "Handler", "app.lambda_handler")).rpartition(".")
         module = load_module(code_dir / f"{module_name}.py", f"local_fn_{code_dir.name}")
         self._handler: Callable[[dict[str, Any], LambdaContext], Any] = getattr(module, attr)
         self._lock = threading.Lock()

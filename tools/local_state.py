@@ -17,8 +17,9 @@ journal file in one atomic step; the new snapshot names that file, and only once
 journals removed. A crash at any step leaves a snapshot and the journals it needs.
 
 The local API and the API-key CLI both open the state through this module. A lock file says who owns it
-(the running local API holds it for its lifetime, a CLI for one command); a CLI that finds a local API
-holding it hands its command over ``admin.sock`` instead (see ``tools.apikeys``).
+(the running local API holds it for its lifetime, a CLI or ``tools.invoke`` for one command); a CLI that finds a
+local API holding it hands its command over ``admin.sock`` instead (see ``tools.apikeys``), and ``tools.invoke``
+asks it there where its DynamoDB endpoint is.
 
 Copying items opaquely between the table and the files is the embedded database's business, not the
 application's: every read and write of the application's items still goes through ``dataset_core.storage``.
@@ -141,6 +142,7 @@ class StateLock:
 
     SERVER = "local API"
     CLI = "API-key CLI"
+    INVOKE = "tools.invoke"
 
     def __init__(self, state: StateDir, role: str) -> None:
         self._state = state
@@ -167,7 +169,7 @@ class StateLock:
             pid, _, role = self._state.lock_file.read_text().strip().partition(" ")
         except OSError:
             return None
-        return Holder(pid, role) if pid.isdigit() and role in {self.SERVER, self.CLI} else None
+        return Holder(pid, role) if pid.isdigit() and role in {self.SERVER, self.CLI, self.INVOKE} else None
 
     def release(self) -> None:
         if self._fd is not None:
@@ -321,6 +323,11 @@ class EmbeddedDatabase:
 
     def _key(self, item: dict[str, Any]) -> str:
         return json.dumps([item[name] for name in self._key_names], sort_keys=True)
+
+    @property
+    def region(self) -> str:
+        """The region moto keeps the table in (``tools.dynamodb_endpoint`` serves that one)."""
+        return self._region
 
     # -- the journal (tools.embedded_dynamodb.Recorder) --
 

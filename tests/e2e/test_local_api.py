@@ -441,7 +441,7 @@ def test_the_proxy_event_has_the_shape_of_events_files() -> None:
     reply = gateway.handle(request(target=f"/api/v1/dataset/{SOME_ID}?a=1&a=2&b=&c=x%20y"))
     assert reply.status == 200
     (event,) = stubs["GetDatasetFunction"].events
-    sample = json.loads((template.ROOT / "events" / "get_dataset.json").read_text())
+    sample = json.loads((template.ROOT / "events" / "get_dataset_legacy.json").read_text())
     assert set(event) == set(sample)
     assert set(event["requestContext"]) >= set(sample["requestContext"])
     assert set(event["requestContext"]["identity"]) >= set(sample["requestContext"]["identity"])

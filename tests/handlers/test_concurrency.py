@@ -16,7 +16,7 @@ THREADS = 20
 
 
 def test_duplicate_name_is_rejected_even_under_concurrent_creates(table: Any) -> None:
-    event = route_event("create_dataset", body={"dataset_name": "contended"})
+    event = route_event("create_dataset_legacy", body={"dataset_name": "contended"})
     results = race([("create_dataset", event)] * THREADS)
     assert Counter(r["statusCode"] for r in results) == {200: 1, 409: THREADS - 1}
     assert all('"code":102' in r["body"] for r in results if r["statusCode"] == 409)
@@ -27,14 +27,14 @@ def test_duplicate_name_is_rejected_even_under_concurrent_creates(table: Any) ->
 
 def test_names_differing_only_in_case_race_to_one_winner(table: Any) -> None:
     names = ["Mixed", "mixed", "MIXED", "mIxEd"] * 5
-    results = race([("create_dataset", route_event("create_dataset", body={"dataset_name": n})) for n in names])
+    results = race([("create_dataset", route_event("create_dataset_legacy", body={"dataset_name": n})) for n in names])
     assert Counter(r["statusCode"] for r in results) == {200: 1, 409: len(names) - 1}
     assert counter(table, TENANT_A) == 1
 
 
 def test_the_same_name_in_two_tenants_both_succeed_concurrently(table: Any) -> None:
     calls = [
-        ("create_dataset", route_event("create_dataset", tenant=tenant, body={"dataset_name": "same"}))
+        ("create_dataset", route_event("create_dataset_legacy", tenant=tenant, body={"dataset_name": "same"}))
         for tenant in (TENANT_A, TENANT_B)
     ]
     assert [r["statusCode"] for r in race(calls)] == [200, 200]
@@ -42,23 +42,23 @@ def test_the_same_name_in_two_tenants_both_succeed_concurrently(table: Any) -> N
 
 
 def test_concurrent_deletes_of_one_dataset_delete_it_once(table: Any) -> None:
-    created = race([("create_dataset", route_event("create_dataset", body={"dataset_name": "victim"}))])
+    created = race([("create_dataset", route_event("create_dataset_legacy", body={"dataset_name": "victim"}))])
     dataset_id = created[0]["body"].split('"id":"')[1][:32]
-    results = race([("delete_dataset", route_event("delete_dataset", dataset_id=dataset_id))] * 10)
+    results = race([("delete_dataset", route_event("delete_dataset_legacy", dataset_id=dataset_id))] * 10)
     assert Counter(r["statusCode"] for r in results) == {200: 1, 404: 9}
     assert counter(table, TENANT_A) == 0
     assert items(table, TENANT_A, "NAME#") == []
 
 
 def _create(name: str) -> str:
-    created = race([("create_dataset", route_event("create_dataset", body={"dataset_name": name}))])
+    created = race([("create_dataset", route_event("create_dataset_legacy", body={"dataset_name": name}))])
     return str(created[0]["body"].split('"id":"')[1][:32])
 
 
 def test_concurrent_renames_to_one_name_let_exactly_one_win(table: Any) -> None:
     ids = [_create(f"r{i}") for i in range(8)]
     calls = [
-        ("update_dataset", route_event("update_datasets_current", body={"name": "winner"}, dataset_id=i)) for i in ids
+        ("update_dataset", route_event("update_dataset_restful", body={"name": "winner"}, dataset_id=i)) for i in ids
     ]
     results = race(calls)
     assert Counter(r["statusCode"] for r in results) == {200: 1, 409: 7}
@@ -71,7 +71,7 @@ def test_concurrent_renames_to_one_name_let_exactly_one_win(table: Any) -> None:
 def test_concurrent_updates_of_different_fields_lose_nothing(table: Any) -> None:
     dataset_id = _create("shared")
     bodies = [{"description": "d"}, {"language": "Chinese"}, {"pagerank": 7}, {"permission": "team"}, {"name": "x1"}]
-    calls = [("update_dataset", route_event("update_datasets_current", body=b, dataset_id=dataset_id)) for b in bodies]
+    calls = [("update_dataset", route_event("update_dataset_restful", body=b, dataset_id=dataset_id)) for b in bodies]
     assert [r["statusCode"] for r in race(calls)] == [200] * len(bodies)
     (item,) = items(table, TENANT_A, "DATASET#")
     stored = {k: next(iter(v.values())) for k, v in item.items()}
@@ -83,10 +83,10 @@ def test_concurrent_updates_of_different_fields_lose_nothing(table: Any) -> None
 def test_create_racing_delete_and_rename_keeps_locks_and_counter_exact(table: Any) -> None:
     victim = _create("victim")
     calls = [
-        ("delete_dataset", route_event("delete_dataset", dataset_id=victim)),
-        ("update_dataset", route_event("update_datasets_current", body={"name": "renamed"}, dataset_id=victim)),
-        ("create_dataset", route_event("create_dataset", body={"dataset_name": "victim"})),
-        ("create_dataset", route_event("create_dataset", body={"dataset_name": "renamed"})),
+        ("delete_dataset", route_event("delete_dataset_legacy", dataset_id=victim)),
+        ("update_dataset", route_event("update_dataset_restful", body={"name": "renamed"}, dataset_id=victim)),
+        ("create_dataset", route_event("create_dataset_legacy", body={"dataset_name": "victim"})),
+        ("create_dataset", route_event("create_dataset_legacy", body={"dataset_name": "renamed"})),
     ] * 3
     race(calls)
     datasets = items(table, TENANT_A, "DATASET#")

@@ -34,7 +34,7 @@ from dataset_core.storage import listings
 CONTENDERS = 20
 
 
-def _put(dataset_id: str, body: dict[str, Any], event: str = "update_datasets_current") -> dict[str, Any]:
+def _put(dataset_id: str, body: dict[str, Any], event: str = "update_dataset_restful") -> dict[str, Any]:
     return route_event(event, body=body, dataset_id=dataset_id)
 
 
@@ -44,7 +44,7 @@ def test_twenty_concurrent_updates_of_one_dataset_all_apply_exactly_once(table: 
         ("update_dataset", _put(dataset_id, {"parser_config": {"tag_kb_ids": [f"{i:032x}"]}, "pagerank": i % 100}))
         for i in range(CONTENDERS // 2)
     ] + [
-        ("update_dataset", _put(dataset_id, {"description": f"writer {i}"}, event="update_dataset"))
+        ("update_dataset", _put(dataset_id, {"description": f"writer {i}"}, event="update_dataset_legacy"))
         for i in range(CONTENDERS // 2)
     ]
     results = race(calls)
@@ -57,7 +57,7 @@ def test_twenty_concurrent_updates_of_one_dataset_all_apply_exactly_once(table: 
 def test_concurrent_creates_of_one_name_in_any_case_are_all_renamed_not_refused(table: Any) -> None:
     """RESTful creates rename a taken name (``kb(1)``...): under contention every one of them still succeeds."""
     names = ["kb", "KB", "Kb", "kB"] * 6
-    calls = [("create_dataset", route_event("create_datasets", body={"name": n})) for n in names]
+    calls = [("create_dataset", route_event("create_dataset_restful", body={"name": n})) for n in names]
     results = race(calls)
     assert Counter(r["statusCode"] for r in results) == {200: len(names)}, [r["body"][:200] for r in results]
     created = [json.loads(r["body"])["data"]["name"] for r in results]
@@ -85,7 +85,7 @@ def test_a_dataset_updated_while_a_bulk_delete_runs_is_deleted_all_the_same(tabl
     events = storage.client().meta.events
     events.register("before-call.dynamodb.TransactWriteItems", update_first)
     try:
-        reply = invoke("delete_dataset", route_event("delete_datasets", body={"ids": ids}))
+        reply = invoke("delete_dataset", route_event("delete_dataset_restful", body={"ids": ids}))
     finally:
         events.unregister("before-call.dynamodb.TransactWriteItems", update_first)
     assert interfered.is_set()
@@ -104,7 +104,7 @@ def test_a_bulk_delete_that_cannot_finish_says_what_it_deleted_and_what_is_left(
     ids = [i["sk"]["S"].removeprefix("DATASET#") for i in items(table, TENANT_A, "DATASET#")]
     real = stored.delete_chunk
     monkeypatch.setattr(stored, "delete_chunk", lambda refs: False if ids[55] in {r.id for r in refs} else real(refs))
-    reply = invoke("delete_dataset", route_event("delete_datasets", body={"ids": ids}))
+    reply = invoke("delete_dataset", route_event("delete_dataset_restful", body={"ids": ids}))
     assert (reply.status, reply.body["code"]) == (503, 105)
     assert reply.body["data"]["success_count"] == 49
     assert sorted(reply.body["data"]["ids_left"]) == sorted(ids[49:])
@@ -118,7 +118,7 @@ def test_delete_all_pages_through_references_and_deletes_every_dataset(
     for every transaction, so a big tenant would take minutes in a test)."""
     monkeypatch.setattr(listings, "REFS_PER_PAGE", 60)
     seed_datasets(table, TENANT_A, 150)
-    reply = invoke("delete_dataset", route_event("delete_datasets", body={"delete_all": True}))
+    reply = invoke("delete_dataset", route_event("delete_dataset_restful", body={"delete_all": True}))
     assert (reply.status, reply.body["data"]) == (200, {"success_count": 150})
     assert items(table, TENANT_A, "DATASET#") == items(table, TENANT_A, "NAME#") == []
     assert counter(table, TENANT_A) == 0
@@ -128,6 +128,6 @@ def test_ids_win_over_delete_all(table: Any) -> None:
     """v0.27.0 (``dataset_api_service.py: _delete_datasets_sync``): non-empty ids delete exactly those ids,
     ``delete_all`` is ignored."""
     keep, target = create("keep").body["data"]["id"], create("target").body["data"]["id"]
-    reply = invoke("delete_dataset", route_event("delete_datasets", body={"ids": [target], "delete_all": True}))
+    reply = invoke("delete_dataset", route_event("delete_dataset_restful", body={"ids": [target], "delete_all": True}))
     assert (reply.status, reply.body["data"]) == (200, {"success_count": 1})
     assert [i["sk"]["S"] for i in items(table, TENANT_A, "DATASET#")] == [f"DATASET#{keep}"]

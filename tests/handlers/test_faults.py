@@ -308,27 +308,27 @@ class Case:
 
 
 CASES = [
-    Case("legacy-create", "create_dataset", lambda w: route_event("create_dataset", body={"dataset_name": "new"}), "TransactWriteItems", +1),
-    Case("restful-create", "create_dataset", lambda w: route_event("create_datasets", body={"name": "new"}), "TransactWriteItems", +1),
-    Case("restful-create-taken-name-lookup", "create_dataset", lambda w: route_event("create_datasets", body={"name": "ALPHA"}), "Query", +1),
-    Case("legacy-list", "list_datasets", lambda w: route_event("list_datasets"), "Query"),
-    Case("legacy-list-by-update-time", "list_datasets", lambda w: route_event("list_datasets", query={"orderby": "update_time", "desc": "false"}), "Query"),
-    Case("restful-list", "list_datasets", lambda w: route_event("list_datasets_current"), "Query"),
-    Case("restful-list-total", "list_datasets", lambda w: route_event("list_datasets_current", query={"orderby": "update_time"}), "GetItem"),
-    Case("restful-list-by-name", "list_datasets", lambda w: route_event("list_datasets_current", query={"name": "alpha"}), "GetItem"),
-    Case("restful-list-by-ids", "list_datasets", lambda w: route_event("list_datasets_current", query={"ids": f"{w.alpha},{w.beta}"}), "BatchGetItem"),
-    Case("legacy-get", "get_dataset", lambda w: route_event("get_dataset", dataset_id=w.alpha), "GetItem"),
-    Case("restful-get", "get_dataset", lambda w: route_event("get_datasets_current", dataset_id=w.alpha), "GetItem"),
-    Case("legacy-update-read", "update_dataset", lambda w: route_event("update_dataset", body={"name": "renamed"}, dataset_id=w.alpha), "GetItem"),
-    Case("legacy-update-write", "update_dataset", lambda w: route_event("update_dataset", body={"name": "renamed"}, dataset_id=w.alpha), "TransactWriteItems"),
-    Case("restful-update-read", "update_dataset", lambda w: route_event("update_datasets_current", body={"name": "renamed"}, dataset_id=w.alpha), "GetItem"),
-    Case("restful-update-write", "update_dataset", lambda w: route_event("update_datasets_current", body={"name": "renamed"}, dataset_id=w.alpha), "TransactWriteItems"),
-    Case("legacy-delete-read", "delete_dataset", lambda w: route_event("delete_dataset", dataset_id=w.alpha), "GetItem", -1),
-    Case("legacy-delete-write", "delete_dataset", lambda w: route_event("delete_dataset", dataset_id=w.alpha), "TransactWriteItems", -1),
-    Case("restful-bulk-delete-read", "delete_dataset", lambda w: route_event("delete_datasets", body={"ids": [w.alpha, w.beta]}), "BatchGetItem", -2),
-    Case("restful-bulk-delete-write", "delete_dataset", lambda w: route_event("delete_datasets", body={"ids": [w.alpha, w.beta]}), "TransactWriteItems", -2),
-    Case("restful-delete-all-read", "delete_dataset", lambda w: route_event("delete_datasets", body={"delete_all": True}), "Query", -2),
-    Case("restful-delete-all-write", "delete_dataset", lambda w: route_event("delete_datasets", body={"delete_all": True}), "TransactWriteItems", -2),
+    Case("legacy-create", "create_dataset", lambda w: route_event("create_dataset_legacy", body={"dataset_name": "new"}), "TransactWriteItems", +1),
+    Case("restful-create", "create_dataset", lambda w: route_event("create_dataset_restful", body={"name": "new"}), "TransactWriteItems", +1),
+    Case("restful-create-taken-name-lookup", "create_dataset", lambda w: route_event("create_dataset_restful", body={"name": "ALPHA"}), "Query", +1),
+    Case("legacy-list", "list_datasets", lambda w: route_event("list_datasets_legacy"), "Query"),
+    Case("legacy-list-by-update-time", "list_datasets", lambda w: route_event("list_datasets_legacy", query={"orderby": "update_time", "desc": "false"}), "Query"),
+    Case("restful-list", "list_datasets", lambda w: route_event("list_datasets_restful"), "Query"),
+    Case("restful-list-total", "list_datasets", lambda w: route_event("list_datasets_restful", query={"orderby": "update_time"}), "GetItem"),
+    Case("restful-list-by-name", "list_datasets", lambda w: route_event("list_datasets_restful", query={"name": "alpha"}), "GetItem"),
+    Case("restful-list-by-ids", "list_datasets", lambda w: route_event("list_datasets_restful", query={"ids": f"{w.alpha},{w.beta}"}), "BatchGetItem"),
+    Case("legacy-get", "get_dataset", lambda w: route_event("get_dataset_legacy", dataset_id=w.alpha), "GetItem"),
+    Case("restful-get", "get_dataset", lambda w: route_event("get_dataset_restful", dataset_id=w.alpha), "GetItem"),
+    Case("legacy-update-read", "update_dataset", lambda w: route_event("update_dataset_legacy", body={"name": "renamed"}, dataset_id=w.alpha), "GetItem"),
+    Case("legacy-update-write", "update_dataset", lambda w: route_event("update_dataset_legacy", body={"name": "renamed"}, dataset_id=w.alpha), "TransactWriteItems"),
+    Case("restful-update-read", "update_dataset", lambda w: route_event("update_dataset_restful", body={"name": "renamed"}, dataset_id=w.alpha), "GetItem"),
+    Case("restful-update-write", "update_dataset", lambda w: route_event("update_dataset_restful", body={"name": "renamed"}, dataset_id=w.alpha), "TransactWriteItems"),
+    Case("legacy-delete-read", "delete_dataset", lambda w: route_event("delete_dataset_legacy", dataset_id=w.alpha), "GetItem", -1),
+    Case("legacy-delete-write", "delete_dataset", lambda w: route_event("delete_dataset_legacy", dataset_id=w.alpha), "TransactWriteItems", -1),
+    Case("restful-bulk-delete-read", "delete_dataset", lambda w: route_event("delete_dataset_restful", body={"ids": [w.alpha, w.beta]}), "BatchGetItem", -2),
+    Case("restful-bulk-delete-write", "delete_dataset", lambda w: route_event("delete_dataset_restful", body={"ids": [w.alpha, w.beta]}), "TransactWriteItems", -2),
+    Case("restful-delete-all-read", "delete_dataset", lambda w: route_event("delete_dataset_restful", body={"delete_all": True}), "Query", -2),
+    Case("restful-delete-all-write", "delete_dataset", lambda w: route_event("delete_dataset_restful", body={"delete_all": True}), "TransactWriteItems", -2),
 ]  # fmt: skip
 WRITE_CASES = [c for c in CASES if c.faulted == "TransactWriteItems"]
 
@@ -462,11 +462,11 @@ def test_a_fault_never_leaks_internals_into_the_answer(faults: FaultInjector, wo
 def test_a_fault_in_one_tenants_request_leaves_the_other_tenant_untouched(faults: FaultInjector, world: World) -> None:
     """Tenant A's delete_all meets a persistent fault; tenant B's dataset, lock and counter are as they were."""
     faults.arm("TransactWriteItems", UNAVAILABLE_503)
-    reply = invoke("delete_dataset", route_event("delete_datasets", body={"delete_all": True}))
+    reply = invoke("delete_dataset", route_event("delete_dataset_restful", body={"delete_all": True}))
     faults.disarm()
     assert reply.status == 503
     assert assert_consistent(scan()) == {TENANT_A: 2, TENANT_B: 1}
-    got = invoke("get_dataset", route_event("get_datasets_current", tenant=TENANT_B, dataset_id=world.other))
+    got = invoke("get_dataset", route_event("get_dataset_restful", tenant=TENANT_B, dataset_id=world.other))
     assert (got.status, got.body["data"]["name"]) == (200, "x")
 
 
@@ -486,7 +486,7 @@ def test_a_batch_read_whose_keys_stay_unprocessed_answers_503(faults: FaultInjec
 
     before = scan()
     faults.arm("BatchGetItem", CustomFault("unprocessed", answer_with=nothing_processed))
-    reply = invoke("delete_dataset", route_event("delete_datasets", body={"ids": [world.alpha, world.beta]}))
+    reply = invoke("delete_dataset", route_event("delete_dataset_restful", body={"ids": [world.alpha, world.beta]}))
     faults.disarm()
     assert (reply.status, reply.body) == (503, UNAVAILABLE)
     assert scan() == before
@@ -512,7 +512,7 @@ def test_a_bulk_delete_that_fails_midway_does_not_claim_nothing_changed(faults: 
         return UNAVAILABLE_503.answer(request)
 
     faults.arm("TransactWriteItems", CustomFault("second-chunk", answer_with=second_fails))
-    reply = invoke("delete_dataset", route_event("delete_datasets", body={"ids": ids}))
+    reply = invoke("delete_dataset", route_event("delete_dataset_restful", body={"ids": ids}))
     faults.disarm()
     remaining = assert_consistent(scan()).get(TENANT_A, 0)
     assert reply.status == 503

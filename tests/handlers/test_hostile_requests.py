@@ -139,11 +139,11 @@ class BodyRoute:
 
 
 BODY_ROUTES = [
-    BodyRoute("legacy-create", "create_dataset", "create_dataset", {"dataset_name": "upper"}),
-    BodyRoute("restful-create", "create_dataset", "create_datasets", {"name": "upper"}),
-    BodyRoute("legacy-update", "update_dataset", "update_dataset", {"name": "upper"}, on_dataset=True),
-    BodyRoute("restful-update", "update_dataset", "update_datasets_current", {"name": "upper"}, on_dataset=True),
-    BodyRoute("restful-bulk-delete", "delete_dataset", "delete_datasets", {"ids": []}),
+    BodyRoute("legacy-create", "create_dataset", "create_dataset_legacy", {"dataset_name": "upper"}),
+    BodyRoute("restful-create", "create_dataset", "create_dataset_restful", {"name": "upper"}),
+    BodyRoute("legacy-update", "update_dataset", "update_dataset_legacy", {"name": "upper"}, on_dataset=True),
+    BodyRoute("restful-update", "update_dataset", "update_dataset_restful", {"name": "upper"}, on_dataset=True),
+    BodyRoute("restful-bulk-delete", "delete_dataset", "delete_dataset_restful", {"ids": []}),
 ]
 LEGACY_BODY = [r for r in BODY_ROUTES if r.id.startswith("legacy")]
 
@@ -341,7 +341,7 @@ def test_wrong_types_unknown_fields_and_smuggled_fields_are_400_101(
 
 @pytest.mark.parametrize("raw", ['{"name": "x", "pagerank": NaN}', '{"name": "x", "pagerank": 1e999}'])
 def test_non_finite_numbers_are_400_101(raw: str, existing: Existing) -> None:
-    refused("update_dataset", route_event("update_datasets_current", raw_body=raw, dataset_id=existing.mine), 400, 101)
+    refused("update_dataset", route_event("update_dataset_restful", raw_body=raw, dataset_id=existing.mine), 400, 101)
 
 
 UNSTORABLE_NUMBERS = {
@@ -370,7 +370,7 @@ def test_a_number_dynamodb_cannot_store_is_400_101(
 ) -> None:
     """Bad input is never a 5xx, and a number the database cannot hold must not be accepted either."""
     body = {"name": "big", "parser_config": parser_config(number)}
-    refused("create_dataset", route_event("create_datasets", raw_body=json.dumps(body)), 400, 101)
+    refused("create_dataset", route_event("create_dataset_restful", raw_body=json.dumps(body)), 400, 101)
 
 
 # ---- names: rules, lookalikes and injection strings --------------------------------------------------------
@@ -423,11 +423,11 @@ def test_syntax_in_a_restful_api_name_is_stored_as_plain_text(name: str, existin
     data, not code. Exactly one dataset is added, under exactly that name, and it is found by that
     name and by nothing else; the other tenant's partition and the counter are untouched."""
     before = {item["sk"]["S"] for item in scan() if item["pk"]["S"] == f"TENANT#{TENANT_B}"}
-    reply = invoke("create_dataset", route_event("create_datasets", body={"name": name}))
+    reply = invoke("create_dataset", route_event("create_dataset_restful", body={"name": name}))
     assert_envelope(reply)
     assert (reply.status, reply.body["data"]["name"]) == (200, name)
     assert stored.dataset_count(TENANT_A) == 2
-    found = invoke("list_datasets", route_event("list_datasets_current", query={"name": name}))
+    found = invoke("list_datasets", route_event("list_datasets_restful", query={"name": name}))
     assert [d["id"] for d in found.body["data"]] == [reply.body["data"]["id"]]
     assert {item["sk"]["S"] for item in scan() if item["pk"]["S"] == f"TENANT#{TENANT_B}"} == before
     assert stored.dataset_count(TENANT_B) == 1
@@ -453,22 +453,22 @@ def test_a_lookalike_of_an_existing_name_is_another_name_in_the_restful_api(
     not auto-renamed to ``kb1(1)``, not a 409 — the original is left alone, and the lookalike's own
     case variants are then taken (409 on a rename to its upper case)."""
     if original != "kb1":
-        assert invoke("create_dataset", route_event("create_datasets", body={"name": original})).status == 200
-    reply = invoke("create_dataset", route_event("create_datasets", body={"name": lookalike}))
+        assert invoke("create_dataset", route_event("create_dataset_restful", body={"name": original})).status == 200
+    reply = invoke("create_dataset", route_event("create_dataset_restful", body={"name": lookalike}))
     assert (reply.status, reply.body["data"]["name"]) == (200, lookalike)
-    listed = invoke("list_datasets", route_event("list_datasets_current")).body["data"]
+    listed = invoke("list_datasets", route_event("list_datasets_restful")).body["data"]
     assert sorted(d["name"] for d in listed) == sorted({"kb1", original, lookalike})
-    rename = route_event("update_datasets_current", body={"name": lookalike.upper()}, dataset_id=existing.mine)
+    rename = route_event("update_dataset_restful", body={"name": lookalike.upper()}, dataset_id=existing.mine)
     refused("update_dataset", rename, 409, 102)
 
 
 def test_a_case_variant_through_unicode_case_mapping_is_the_same_name(existing: Existing) -> None:
     """The KELVIN SIGN lower-cases to a Latin ``k``: Unicode calls it a case variant, so renaming another
     dataset to ``\u212ab1`` collides with ``kb1`` (409, nothing changed) like ``KB1`` would."""
-    other = invoke("create_dataset", route_event("create_datasets", body={"name": "other"}))
+    other = invoke("create_dataset", route_event("create_dataset_restful", body={"name": "other"}))
     refused(
         "update_dataset",
-        route_event("update_datasets_current", body={"name": "\u212ab1"}, dataset_id=other.body["data"]["id"]),
+        route_event("update_dataset_restful", body={"name": "\u212ab1"}, dataset_id=other.body["data"]["id"]),
         409,
         102,
     )
@@ -478,9 +478,9 @@ def test_duplicate_keys_in_a_body_never_write_more_than_one_dataset(existing: Ex
     """JSON leaves duplicate keys to the parser; ours keeps the last one, and the size/content-type checks
     and the model see the same parse, so a body cannot smuggle a second name past the rules."""
     raw = '{"dataset_name": "first", "dataset_name": "../bad"}'
-    refused("create_dataset", route_event("create_dataset", raw_body=raw), 400, 102)
+    refused("create_dataset", route_event("create_dataset_legacy", raw_body=raw), 400, 102)
     reply = invoke(
-        "create_dataset", route_event("create_dataset", raw_body='{"dataset_name": "x1", "dataset_name": "x2"}')
+        "create_dataset", route_event("create_dataset_legacy", raw_body='{"dataset_name": "x1", "dataset_name": "x2"}')
     )
     assert (reply.status, reply.body["data"]["dataset_name"]) == (200, "x2")
     assert stored.dataset_count(TENANT_A) == 2
@@ -513,11 +513,11 @@ BAD_IDS = {
 }
 """Ids no route may take, in a bulk delete's body (in a path, every one is a row of ``tests/unit/test_ids.py``)."""
 PATH_ROUTES = {
-    "legacy-get": ("get_dataset", "get_dataset"),
-    "restful-get": ("get_dataset", "get_datasets_current"),
-    "legacy-update": ("update_dataset", "update_dataset"),
-    "restful-update": ("update_dataset", "update_datasets_current"),
-    "legacy-delete": ("delete_dataset", "delete_dataset"),
+    "legacy-get": ("get_dataset", "get_dataset_legacy"),
+    "restful-get": ("get_dataset", "get_dataset_restful"),
+    "legacy-update": ("update_dataset", "update_dataset_legacy"),
+    "restful-update": ("update_dataset", "update_dataset_restful"),
+    "legacy-delete": ("delete_dataset", "delete_dataset_legacy"),
 }
 KEY_SYNTAX_ID = "DATASET#" + ABSENT
 LEGACY_INVALID_ID = f"Invalid dataset id '{KEY_SYNTAX_ID}': expected a UUID (32 hex characters)"
@@ -576,7 +576,7 @@ def test_an_absent_or_foreign_id_is_404_and_indistinguishable(route_id: str, who
 def test_a_malformed_id_in_a_bulk_delete_is_400_101_and_deletes_nothing(dataset_id: str, existing: Existing) -> None:
     """All-or-nothing: one bad id next to a good one and nothing is deleted."""
     body = {"ids": [existing.mine, dataset_id]}
-    refused("delete_dataset", route_event("delete_datasets", body=body), 400, 101)
+    refused("delete_dataset", route_event("delete_dataset_restful", body=body), 400, 101)
 
 
 @pytest.mark.parametrize("whose", ["absent", "other-tenant"])
@@ -584,7 +584,7 @@ def test_an_absent_or_foreign_id_in_a_bulk_delete_is_404_102_and_deletes_nothing
     whose: str, existing: Existing
 ) -> None:
     body = {"ids": [existing.mine, existing.theirs if whose == "other-tenant" else ABSENT]}
-    refused("delete_dataset", route_event("delete_datasets", body=body), 404, 102)
+    refused("delete_dataset", route_event("delete_dataset_restful", body=body), 404, 102)
 
 
 LOOKALIKE_IDS: dict[str, Callable[[str], str]] = {
@@ -614,7 +614,7 @@ def test_a_lookalike_spelling_of_a_real_id_is_400_101(
 
 
 def _list(generation: str, query: dict[str, list[str]]) -> dict[str, Any]:
-    event = route_event("list_datasets" if generation == "legacy" else "list_datasets_current")
+    event = route_event("list_datasets_legacy" if generation == "legacy" else "list_datasets_restful")
     event["queryStringParameters"] = {k: v[-1] for k, v in query.items()} or None
     event["multiValueQueryStringParameters"] = query or None
     return event
@@ -729,16 +729,16 @@ def test_huge_offsets_and_counts_are_an_ordinary_page(
 
 PATH_EVENTS = {event_name for _, event_name in PATH_ROUTES.values()}
 ALL_ROUTES = {
-    "legacy-create": ("create_dataset", "create_dataset"),
-    "restful-create": ("create_dataset", "create_datasets"),
-    "legacy-list": ("list_datasets", "list_datasets"),
-    "restful-list": ("list_datasets", "list_datasets_current"),
-    "legacy-get": ("get_dataset", "get_dataset"),
-    "restful-get": ("get_dataset", "get_datasets_current"),
-    "legacy-update": ("update_dataset", "update_dataset"),
-    "restful-update": ("update_dataset", "update_datasets_current"),
-    "legacy-delete": ("delete_dataset", "delete_dataset"),
-    "restful-bulk-delete": ("delete_dataset", "delete_datasets"),
+    "legacy-create": ("create_dataset", "create_dataset_legacy"),
+    "restful-create": ("create_dataset", "create_dataset_restful"),
+    "legacy-list": ("list_datasets", "list_datasets_legacy"),
+    "restful-list": ("list_datasets", "list_datasets_restful"),
+    "legacy-get": ("get_dataset", "get_dataset_legacy"),
+    "restful-get": ("get_dataset", "get_dataset_restful"),
+    "legacy-update": ("update_dataset", "update_dataset_legacy"),
+    "restful-update": ("update_dataset", "update_dataset_restful"),
+    "legacy-delete": ("delete_dataset", "delete_dataset_legacy"),
+    "restful-bulk-delete": ("delete_dataset", "delete_dataset_restful"),
 }
 
 

@@ -17,7 +17,10 @@ from conftest import TENANT_A, TENANT_B, counter, invoke, items, race, route_eve
 from dataset_core import idempotency
 from dataset_core.storage import client as storage
 
-ROUTES = {"legacy": ("create_dataset", {"dataset_name": "kb"}), "restful": ("create_datasets", {"name": "kb"})}
+ROUTES = {
+    "legacy": ("create_dataset_legacy", {"dataset_name": "kb"}),
+    "restful": ("create_dataset_restful", {"name": "kb"}),
+}
 
 
 def create(generation: str, key: str | None, tenant: str = TENANT_A, **body: Any) -> tuple[int, dict[str, Any]]:
@@ -87,7 +90,9 @@ def test_after_the_retention_a_key_names_a_new_request(table: Any, monkeypatch: 
 @pytest.mark.parametrize("key", ["", "x" * 256, "tab\there", "é"], ids=["empty", "256-chars", "control", "non-ascii"])
 def test_a_malformed_key_is_400_and_creates_nothing(table: Any, key: str) -> None:
     event = route_event(
-        "create_datasets", body={"name": "kb"}, headers={"Content-Type": "application/json", "Idempotency-Key": key}
+        "create_dataset_restful",
+        body={"name": "kb"},
+        headers={"Content-Type": "application/json", "Idempotency-Key": key},
     )
     reply = invoke("create_dataset", event)
     assert (reply.status, reply.body["code"]) == (400, 101)
@@ -99,6 +104,6 @@ def test_a_first_create_with_a_key_is_still_one_round_trip_and_the_record_stays_
     storage.client().meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
     assert create("restful", "one-call")[0] == 200
     assert calls == ["TransactWriteItems"]
-    listing = invoke("list_datasets", route_event("list_datasets_current", query={}))
+    listing = invoke("list_datasets", route_event("list_datasets_restful", query={}))
     assert (listing.body["total_datasets"], len(listing.body["data"])) == (1, 1)
     assert [i["sk"]["S"][:8] for i in items(table, TENANT_A, "REQUEST#")] == ["REQUEST#"]

@@ -18,16 +18,16 @@ from tools.local_gateway import _allows
 
 ARN = "arn:aws:execute-api:us-east-1:123456789012:1234567890/prod"
 ROUTES = [  # (function, event, method, resource as API Gateway names it)
-    ("create_dataset", "create_dataset", "POST", "/api/v1/dataset"),
-    ("create_dataset", "create_datasets", "POST", "/api/v1/datasets"),
-    ("list_datasets", "list_datasets", "GET", "/api/v1/dataset"),
-    ("list_datasets", "list_datasets_current", "GET", "/api/v1/datasets"),
-    ("get_dataset", "get_dataset", "GET", "/api/v1/dataset/{dataset_id}"),
-    ("get_dataset", "get_datasets_current", "GET", "/api/v1/datasets/{dataset_id}"),
-    ("update_dataset", "update_dataset", "PUT", "/api/v1/dataset/{dataset_id}"),
-    ("update_dataset", "update_datasets_current", "PUT", "/api/v1/datasets/{dataset_id}"),
-    ("delete_dataset", "delete_dataset", "DELETE", "/api/v1/dataset/{dataset_id}"),
-    ("delete_dataset", "delete_datasets", "DELETE", "/api/v1/datasets"),
+    ("create_dataset", "create_dataset_legacy", "POST", "/api/v1/dataset"),
+    ("create_dataset", "create_dataset_restful", "POST", "/api/v1/datasets"),
+    ("list_datasets", "list_datasets_legacy", "GET", "/api/v1/dataset"),
+    ("list_datasets", "list_datasets_restful", "GET", "/api/v1/datasets"),
+    ("get_dataset", "get_dataset_legacy", "GET", "/api/v1/dataset/{dataset_id}"),
+    ("get_dataset", "get_dataset_restful", "GET", "/api/v1/datasets/{dataset_id}"),
+    ("update_dataset", "update_dataset_legacy", "PUT", "/api/v1/dataset/{dataset_id}"),
+    ("update_dataset", "update_dataset_restful", "PUT", "/api/v1/datasets/{dataset_id}"),
+    ("delete_dataset", "delete_dataset_legacy", "DELETE", "/api/v1/dataset/{dataset_id}"),
+    ("delete_dataset", "delete_dataset_restful", "DELETE", "/api/v1/datasets"),
 ]
 
 
@@ -64,7 +64,7 @@ def test_a_read_only_context_reaches_only_get_routes_and_changes_nothing(
     table: Any, function_name: str, event_name: str, method: str, resource: str
 ) -> None:
     """Behind API Gateway's deny, the function refuses too: 403 in the envelope, nothing written."""
-    mine = invoke("create_dataset", route_event("create_datasets", body={"name": "mine"})).body["data"]["id"]
+    mine = invoke("create_dataset", route_event("create_dataset_restful", body={"name": "mine"})).body["data"]["id"]
     before = scan()
     event = route_event(event_name, dataset_id=mine if "{" in resource else None)
     event["requestContext"]["authorizer"]["scope"] = api_keys.READ_ONLY
@@ -97,7 +97,7 @@ def test_a_key_expiring_later_is_allowed_and_carries_its_expiry_to_the_functions
 
 def test_a_cached_allow_is_never_served_past_the_keys_expiry(table: Any) -> None:
     """The policy API Gateway cached still allows; the function sees the expiry in the context and answers 401."""
-    event = route_event("list_datasets_current", query={})
+    event = route_event("list_datasets_restful", query={})
     event["requestContext"]["authorizer"]["expires_at"] = int(time.time()) - 1
     reply = invoke("list_datasets", event)
     assert (reply.status, reply.body["code"]) == (401, 401)

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("table")
 
 
 def list_legacy(tenant: str = TENANT_A, **query: str) -> Any:
-    return invoke("list_datasets", route_event("list_datasets", tenant=tenant, query=query))
+    return invoke("list_datasets", route_event("list_datasets_legacy", tenant=tenant, query=query))
 
 
 # ---- create ---------------------------------------------------------------------------------------------
@@ -53,9 +53,9 @@ def test_ids_are_uuid7_and_time_ordered() -> None:
 
 
 def test_name_alias_from_ragflows_old_client_is_accepted() -> None:
-    reply = invoke("create_dataset", route_event("create_dataset", body={"name": "old_client"}))
+    reply = invoke("create_dataset", route_event("create_dataset_legacy", body={"name": "old_client"}))
     assert (reply.status, reply.body["data"]["dataset_name"]) == (200, "old_client")
-    same = invoke("create_dataset", route_event("create_dataset", body={"name": "both", "dataset_name": "both"}))
+    same = invoke("create_dataset", route_event("create_dataset_legacy", body={"name": "both", "dataset_name": "both"}))
     assert same.status == 200
 
 
@@ -74,13 +74,13 @@ def test_surrounding_whitespace_is_stripped_from_names() -> None:
     ],
 )
 def test_name_rules_answer_400_102_with_ragflows_message(body: dict[str, str], message: str) -> None:
-    reply = invoke("create_dataset", route_event("create_dataset", body=body))
+    reply = invoke("create_dataset", route_event("create_dataset_legacy", body=body))
     assert (reply.status, reply.body) == (400, {"code": 102, "message": message, "data": None})
 
 
 @pytest.mark.parametrize("name", ["k b", "kb/1", "kb\x00", "réseau", "kb;drop", "kb(1)", "\uff4b\uff42"])
 def test_names_outside_the_legacy_charset_are_refused_naming_the_allowed_set(name: str) -> None:
-    reply = invoke("create_dataset", route_event("create_dataset", body={"dataset_name": name}))
+    reply = invoke("create_dataset", route_event("create_dataset_legacy", body={"dataset_name": name}))
     assert (reply.status, reply.body["code"]) == (400, 102)
     assert "a-z, A-Z, 0-9, '_', '-' and '.'" in reply.body["message"]
 
@@ -104,7 +104,7 @@ def test_longest_allowed_name_is_stored_and_locked() -> None:
     ],
 )
 def test_bad_create_bodies_answer_400_101_naming_the_problem(body: dict[str, Any], field: str) -> None:
-    reply = invoke("create_dataset", route_event("create_dataset", body=body))
+    reply = invoke("create_dataset", route_event("create_dataset_legacy", body=body))
     assert (reply.status, reply.body["code"], reply.body["data"]) == (400, 101, None)
     assert field in reply.body["message"]
 
@@ -189,11 +189,12 @@ def test_a_legacy_dataset_gets_the_default_embedding_model_that_both_apis_take_b
     model = list_legacy().body["data"][0]["embd_id"]
     assert model == "BAAI/bge-small-en-v1.5@Builtin"
     legacy_put = invoke(
-        "update_dataset", route_event("update_dataset", body={"embedding_model_id": model}, dataset_id=dataset_id)
+        "update_dataset",
+        route_event("update_dataset_legacy", body={"embedding_model_id": model}, dataset_id=dataset_id),
     )
     assert (legacy_put.status, legacy_put.body["data"]["embd_id"]) == (200, model)
     body = {"embedding_model": model}
-    put = invoke("update_dataset", route_event("update_datasets_current", body=body, dataset_id=dataset_id))
+    put = invoke("update_dataset", route_event("update_dataset_restful", body=body, dataset_id=dataset_id))
     assert (put.status, put.body["data"]["embedding_model"]) == (200, model)
 
 
@@ -291,7 +292,7 @@ def test_a_new_tenant_lists_nothing() -> None:
 
 def test_get_returns_the_legacy_object() -> None:
     dataset_id = create("kb1").body["data"]["id"]
-    reply = invoke("get_dataset", route_event("get_dataset", dataset_id=dataset_id))
+    reply = invoke("get_dataset", route_event("get_dataset_legacy", dataset_id=dataset_id))
     assert reply.status == 200
     assert set(reply.body["data"]) == LEGACY_KEYS
     assert reply.body["data"] == list_legacy().body["data"][0]
@@ -300,17 +301,20 @@ def test_get_returns_the_legacy_object() -> None:
 def test_get_accepts_the_dashed_uuid_spelling_of_an_id() -> None:
     dataset_id = create("kb1").body["data"]["id"]
     dashed = f"{dataset_id[:8]}-{dataset_id[8:12]}-{dataset_id[12:16]}-{dataset_id[16:20]}-{dataset_id[20:]}"
-    assert invoke("get_dataset", route_event("get_dataset", dataset_id=dashed.upper())).body["data"]["id"] == dataset_id
+    assert (
+        invoke("get_dataset", route_event("get_dataset_legacy", dataset_id=dashed.upper())).body["data"]["id"]
+        == dataset_id
+    )
 
 
 def test_get_of_an_absent_id_answers_404_102() -> None:
-    reply = invoke("get_dataset", route_event("get_dataset", dataset_id=ABSENT))
+    reply = invoke("get_dataset", route_event("get_dataset_legacy", dataset_id=ABSENT))
     assert (reply.status, reply.body) == (404, {"code": 102, "message": "Can't find this dataset!", "data": None})
 
 
 @pytest.mark.parametrize("bad", ["zzz", "1234", "..", "%2e%2e%2fetc", "g" * 32, "0193a1b2c3d47e8f9a0b1c2d3e4f5a6bff"])
 def test_get_of_a_malformed_id_answers_400_101(bad: str) -> None:
-    reply = invoke("get_dataset", route_event("get_dataset", dataset_id=bad))
+    reply = invoke("get_dataset", route_event("get_dataset_legacy", dataset_id=bad))
     assert (reply.status, reply.body["code"]) == (400, 101)
     assert "Invalid dataset id" in reply.body["message"]
 
@@ -318,7 +322,7 @@ def test_get_of_a_malformed_id_answers_400_101(bad: str) -> None:
 def test_a_custom_domain_base_path_in_front_of_the_route_is_served() -> None:
     """Behind a custom domain with a base-path mapping, API Gateway's ``path`` starts with that base path."""
     dataset_id = create("kb1").body["data"]["id"]
-    event = route_event("get_dataset", dataset_id=dataset_id)
+    event = route_event("get_dataset_legacy", dataset_id=dataset_id)
     event["path"] = "/datasets-api" + event["path"]
     reply = invoke("get_dataset", event)
     assert (reply.status, reply.body["data"]["id"]) == (200, dataset_id)
@@ -326,7 +330,7 @@ def test_a_custom_domain_base_path_in_front_of_the_route_is_served() -> None:
 
 def test_an_event_for_a_resource_the_function_does_not_serve_answers_404_404() -> None:
     """Routes are looked up by API Gateway's ``(httpMethod, resource)``; another function's resource is no route."""
-    event = route_event("get_dataset")
+    event = route_event("get_dataset_legacy")
     event.update(resource="/api/v1/datasets", path="/api/v1/datasets")
     reply = invoke("get_dataset", event)
     assert (reply.status, reply.body) == (404, {"code": 404, "message": "Not Found: /api/v1/datasets", "data": None})
@@ -337,7 +341,7 @@ def test_an_event_for_a_resource_the_function_does_not_serve_answers_404_404() -
 
 def test_delete_answers_the_documented_body_and_frees_the_name(table: Any) -> None:
     dataset_id = create("kb1").body["data"]["id"]
-    reply = invoke("delete_dataset", route_event("delete_dataset", dataset_id=dataset_id))
+    reply = invoke("delete_dataset", route_event("delete_dataset_legacy", dataset_id=dataset_id))
     assert reply.status == 200
     assert reply.raw == '{"code":0,"data":null,"message":"Dataset deleted successfully!","success":true}'
     assert items(table, TENANT_A, "") == [
@@ -347,7 +351,7 @@ def test_delete_answers_the_documented_body_and_frees_the_name(table: Any) -> No
 
 
 def test_delete_of_an_absent_id_answers_404_103_with_success_false() -> None:
-    reply = invoke("delete_dataset", route_event("delete_dataset", dataset_id=ABSENT))
+    reply = invoke("delete_dataset", route_event("delete_dataset_legacy", dataset_id=ABSENT))
     assert reply.status == 404
     assert reply.body == {
         "code": 103,
@@ -359,20 +363,20 @@ def test_delete_of_an_absent_id_answers_404_103_with_success_false() -> None:
 
 def test_deleting_twice_answers_404_the_second_time(table: Any) -> None:
     dataset_id = create("kb1").body["data"]["id"]
-    assert invoke("delete_dataset", route_event("delete_dataset", dataset_id=dataset_id)).status == 200
-    assert invoke("delete_dataset", route_event("delete_dataset", dataset_id=dataset_id)).status == 404
+    assert invoke("delete_dataset", route_event("delete_dataset_legacy", dataset_id=dataset_id)).status == 200
+    assert invoke("delete_dataset", route_event("delete_dataset_legacy", dataset_id=dataset_id)).status == 404
     assert counter(table, TENANT_A) == 0
 
 
 def test_delete_of_a_malformed_id_answers_400_101() -> None:
-    reply = invoke("delete_dataset", route_event("delete_dataset", dataset_id="not-an-id"))
+    reply = invoke("delete_dataset", route_event("delete_dataset_legacy", dataset_id="not-an-id"))
     assert (reply.status, reply.body["code"]) == (400, 101)
 
 
 def test_delete_of_a_huge_name_removes_its_hashed_lock(table: Any) -> None:
     dataset_id = create("h" * 1023).body["data"]["id"]
     assert [i["sk"]["S"].split("#")[0] for i in items(table, TENANT_A, "NAME")] == ["NAMEHASH"]
-    assert invoke("delete_dataset", route_event("delete_dataset", dataset_id=dataset_id)).status == 200
+    assert invoke("delete_dataset", route_event("delete_dataset_legacy", dataset_id=dataset_id)).status == 200
     assert items(table, TENANT_A, "NAME") == []
 
 
@@ -383,12 +387,12 @@ def test_other_tenants_cannot_see_get_or_delete_a_dataset_and_learn_nothing_of_i
     dataset_id = create("private").body["data"]["id"]
     assert list_legacy(tenant=TENANT_B).body["data"] == []
 
-    theirs = invoke("get_dataset", route_event("get_dataset", tenant=TENANT_B, dataset_id=dataset_id))
-    absent = invoke("get_dataset", route_event("get_dataset", tenant=TENANT_B, dataset_id=ABSENT))
+    theirs = invoke("get_dataset", route_event("get_dataset_legacy", tenant=TENANT_B, dataset_id=dataset_id))
+    absent = invoke("get_dataset", route_event("get_dataset_legacy", tenant=TENANT_B, dataset_id=ABSENT))
     assert (theirs.status, theirs.body) == (absent.status, absent.body)
 
-    theirs = invoke("delete_dataset", route_event("delete_dataset", tenant=TENANT_B, dataset_id=dataset_id))
-    absent = invoke("delete_dataset", route_event("delete_dataset", tenant=TENANT_B, dataset_id=ABSENT))
+    theirs = invoke("delete_dataset", route_event("delete_dataset_legacy", tenant=TENANT_B, dataset_id=dataset_id))
+    absent = invoke("delete_dataset", route_event("delete_dataset_legacy", tenant=TENANT_B, dataset_id=ABSENT))
     assert (theirs.status, theirs.body) == (absent.status, absent.body) == (404, theirs.body)
     assert stored.get_dataset(TENANT_A, dataset_id) is not None
     assert counter(table, TENANT_A) == 1

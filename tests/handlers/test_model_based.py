@@ -2,8 +2,9 @@
 
 Hypothesis drives creates (legacy and RESTful, with names drawn to collide case-insensitively often),
 renames (legacy and RESTful PUT), deletes (legacy single, RESTful bulk by ids, delete_all) and listings (both
-generations, both orders, offsets, pages and page tokens), for two tenants, through the real handlers.
-A dictionary per tenant says what each answer must be. After every step the raw table must agree with
+generations, both orders, offsets, pages and page tokens), for two tenants, through the real handlers. Callers
+hold read-write or read-only keys: a read-only caller's reads answer as anyone's, and each of its writes, of
+either generation, is refused with 403 in the envelope and changes nothing. A dictionary per tenant says what each answer must be. After every step the raw table must agree with
 the model, and must hold together on its own: the counter equals the number of datasets, every dataset
 has exactly its one name lock and every lock its dataset, names are unique case-insensitively — and no
 answer to one tenant ever carries an id of the other's.
@@ -26,6 +27,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from moto import mock_aws
 
 from conftest import TENANT_A, TENANT_B, Reply, invoke, route_event
+from dataset_core import api_keys, errors
 from dataset_core.storage import client as storage
 from dataset_core.storage import datasets as stored
 from dataset_core.storage.datasets import name_lock_key
@@ -46,6 +48,17 @@ LEGACY_NAMES = st.sampled_from(["kb", "Data", "x.y", "a-b_c", "q"]).flatmap(_cas
 RESTFUL_NAMES = st.one_of(LEGACY_NAMES, st.sampled_from(["kb(1)", "KB(2)", "data(1)", "x.y(1)"]))
 """Also names shaped like RAGFlow's auto-renames, so ``kb(1)`` may exist before ``kb`` is taken again."""
 ORDERS = st.sampled_from(["create_time", "update_time"])
+WRITES = st.sampled_from(
+    ["create_legacy", "create_restful", "rename_legacy", "rename_restful", "delete_legacy", "delete_ids", "delete_all"]
+)
+READ_ONLY_REFUSAL = {"code": 403, "message": errors.READ_ONLY_MESSAGE, "data": None}
+
+
+def as_caller(event: dict[str, Any], read_only: bool) -> dict[str, Any]:
+    """The event as the authorizer leaves it for a read-only key (scope in the context), or unchanged."""
+    if read_only:
+        event["requestContext"]["authorizer"]["scope"] = api_keys.READ_ONLY
+    return event
 
 
 def ragflow_duplicate_name(name: str, taken: set[str]) -> str:
@@ -130,7 +143,7 @@ class DatasetMachine(RuleBasedStateMachine):
     def create_legacy(self, tenant: str, name: str) -> None:
         """Legacy API: a taken name (any case) is 409/102; otherwise the dataset is created under it."""
         reply = self.send(
-            tenant, "create_dataset", route_event("create_dataset", tenant=tenant, body={"dataset_name": name})
+            tenant, "create_dataset", route_event("create_dataset_legacy", tenant=tenant, body={"dataset_name": name})
         )
         if self.holder(tenant, name) is not None:
             assert (reply.status, reply.body["code"]) == (409, 102)
@@ -149,7 +162,9 @@ class DatasetMachine(RuleBasedStateMachine):
             pattern = re.compile(re.escape(name.lower()) + r"\((\d+)\)")
             taken = [int(m.group(1)) for r in self.model[tenant].values() if (m := pattern.fullmatch(r.name.lower()))]
             expected = {f"{name}({max(taken, default=0) + 1})", ragflow_duplicate_name(name, self.taken(tenant))}
-        reply = self.send(tenant, "create_dataset", route_event("create_datasets", tenant=tenant, body={"name": name}))
+        reply = self.send(
+            tenant, "create_dataset", route_event("create_dataset_restful", tenant=tenant, body={"name": name})
+        )
         assert reply.status == 200, reply.raw
         assert reply.body["data"]["name"] in expected, (reply.body["data"]["name"], expected)
         assert self.holder(tenant, reply.body["data"]["name"]) is None
@@ -170,7 +185,7 @@ class DatasetMachine(RuleBasedStateMachine):
 
     def _rename(self, tenant: str, pick: int, name: str, *, legacy: bool) -> None:
         dataset_id = self.target(tenant, pick)
-        event_name = "update_dataset" if legacy else "update_datasets_current"
+        event_name = "update_dataset_legacy" if legacy else "update_dataset_restful"
         event = route_event(event_name, tenant=tenant, body={"name": name}, dataset_id=dataset_id)
         reply = self.send(tenant, "update_dataset", event, dataset_id)
         if dataset_id not in self.model[tenant]:
@@ -196,7 +211,10 @@ class DatasetMachine(RuleBasedStateMachine):
     def delete_legacy(self, tenant: str, pick: int) -> None:
         dataset_id = self.target(tenant, pick)
         reply = self.send(
-            tenant, "delete_dataset", route_event("delete_dataset", tenant=tenant, dataset_id=dataset_id), dataset_id
+            tenant,
+            "delete_dataset",
+            route_event("delete_dataset_legacy", tenant=tenant, dataset_id=dataset_id),
+            dataset_id,
         )
         if dataset_id not in self.model[tenant]:
             assert (reply.status, reply.body["code"], reply.body["success"]) == (404, 103, False)
@@ -212,7 +230,7 @@ class DatasetMachine(RuleBasedStateMachine):
     def delete_restful_ids(self, tenant: str, picks: list[int]) -> None:
         """All or nothing: one id that is not the caller's (absent, or the other tenant's) deletes nothing."""
         ids = [self.target(tenant, p) for p in picks]
-        event = route_event("delete_datasets", tenant=tenant, body={"ids": ids})
+        event = route_event("delete_dataset_restful", tenant=tenant, body={"ids": ids})
         reply = self.send(tenant, "delete_dataset", event, *ids)
         if len(set(ids)) != len(ids):
             assert (reply.status, reply.body["code"]) == (400, 101)
@@ -225,12 +243,29 @@ class DatasetMachine(RuleBasedStateMachine):
 
     @rule(tenant=st.sampled_from(TENANTS))
     def delete_all(self, tenant: str) -> None:
-        event = route_event("delete_datasets", tenant=tenant, body={"delete_all": True})
+        event = route_event("delete_dataset_restful", tenant=tenant, body={"delete_all": True})
         reply = self.send(tenant, "delete_dataset", event)
         assert (reply.status, reply.body["data"]) == (200, {"success_count": len(self.model[tenant])})
         self.model[tenant].clear()
 
-    # ---- reads ---------------------------------------------------------------------------------------------
+    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), name=LEGACY_NAMES, write=WRITES)
+    def read_only_write(self, tenant: str, pick: int, name: str, write: str) -> None:
+        """A read-only caller may write nothing: 403 with the read-only message, and the table as the model has
+        it (the invariant after each step: the same datasets, names, locks and counters, and no other item)."""
+        dataset_id = self.target(tenant, pick)
+        function, event = {
+            "create_legacy": ("create_dataset", route_event("create_dataset_legacy", tenant=tenant, body={"dataset_name": name})),
+            "create_restful": ("create_dataset", route_event("create_dataset_restful", tenant=tenant, body={"name": name})),
+            "rename_legacy": ("update_dataset", route_event("update_dataset_legacy", tenant=tenant, body={"name": name}, dataset_id=dataset_id)),
+            "rename_restful": ("update_dataset", route_event("update_dataset_restful", tenant=tenant, body={"name": name}, dataset_id=dataset_id)),
+            "delete_legacy": ("delete_dataset", route_event("delete_dataset_legacy", tenant=tenant, dataset_id=dataset_id)),
+            "delete_ids": ("delete_dataset", route_event("delete_dataset_restful", tenant=tenant, body={"ids": [dataset_id]})),
+            "delete_all": ("delete_dataset", route_event("delete_dataset_restful", tenant=tenant, body={"delete_all": True})),
+        }[write]  # fmt: skip
+        reply = self.send(tenant, function, as_caller(event, read_only=True), dataset_id)
+        assert (reply.status, reply.body) == (403, READ_ONLY_REFUSAL), reply.raw
+
+    # ---- reads: the same answers for read-write and read-only callers ------------------------------------------
 
     @rule(
         tenant=st.sampled_from(TENANTS),
@@ -238,10 +273,12 @@ class DatasetMachine(RuleBasedStateMachine):
         desc=st.booleans(),
         offset=st.integers(0, 6),
         count=st.integers(-1, 5),
+        read_only=st.booleans(),
     )
-    def list_legacy(self, tenant: str, orderby: str, desc: bool, offset: int, count: int) -> None:
+    def list_legacy(self, tenant: str, orderby: str, desc: bool, offset: int, count: int, *, read_only: bool) -> None:
         query = {"orderby": orderby, "desc": str(desc).lower(), "offset": str(offset), "count": str(count)}
-        reply = self.send(tenant, "list_datasets", route_event("list_datasets", tenant=tenant, query=query))
+        event = as_caller(route_event("list_datasets_legacy", tenant=tenant, query=query), read_only)
+        reply = self.send(tenant, "list_datasets", event)
         expected = self.ordered(tenant, orderby, desc)[offset:][: 1000 if count == -1 else count]
         assert reply.status == 200
         assert [d["id"] for d in reply.body["data"]] == expected
@@ -253,15 +290,20 @@ class DatasetMachine(RuleBasedStateMachine):
         desc=st.booleans(),
         page=st.integers(1, 4),
         page_size=st.integers(1, 4),
+        read_only=st.booleans(),
     )
-    def list_restful(self, tenant: str, orderby: str, desc: bool, page: int, page_size: int) -> None:
+    def list_restful(
+        self, tenant: str, orderby: str, desc: bool, page: int, page_size: int, *, read_only: bool
+    ) -> None:
         """One page by number, then the rest of the listing by following ``next_page_token``."""
         everything = self.ordered(tenant, orderby, desc)
         base = {"orderby": orderby, "desc": str(desc), "page_size": str(page_size)}
         reply = self.send(
             tenant,
             "list_datasets",
-            route_event("list_datasets_current", tenant=tenant, query={**base, "page": str(page)}),
+            as_caller(
+                route_event("list_datasets_restful", tenant=tenant, query={**base, "page": str(page)}), read_only
+            ),
         )
         start = (page - 1) * page_size
         assert reply.status == 200
@@ -271,8 +313,8 @@ class DatasetMachine(RuleBasedStateMachine):
         assert (token is not None) == (len(everything) > start + page_size)
         rest: list[str] = []
         while token is not None:
-            event = route_event("list_datasets_current", tenant=tenant, query={**base, "page_token": token})
-            reply = self.send(tenant, "list_datasets", event)
+            event = route_event("list_datasets_restful", tenant=tenant, query={**base, "page_token": token})
+            reply = self.send(tenant, "list_datasets", as_caller(event, read_only))
             assert reply.status == 200, reply.raw
             page_ids = [d["id"] for d in reply.body["data"]]
             assert 0 < len(page_ids) <= page_size
@@ -284,7 +326,7 @@ class DatasetMachine(RuleBasedStateMachine):
     @rule(tenant=st.sampled_from(TENANTS), name=RESTFUL_NAMES)
     def find_by_name(self, tenant: str, name: str) -> None:
         """The name filter is case-insensitive and exact; a name only the other tenant has is absent."""
-        event = route_event("list_datasets_current", tenant=tenant, query={"name": name})
+        event = route_event("list_datasets_restful", tenant=tenant, query={"name": name})
         reply = self.send(tenant, "list_datasets", event)
         holder = self.holder(tenant, name)
         if holder is None:
@@ -292,10 +334,15 @@ class DatasetMachine(RuleBasedStateMachine):
         else:
             assert [d["id"] for d in reply.body["data"]] == [holder]
 
-    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), legacy=st.booleans())
-    def get_one(self, tenant: str, pick: int, legacy: bool) -> None:
+    @rule(tenant=st.sampled_from(TENANTS), pick=st.integers(0, 50), legacy=st.booleans(), read_only=st.booleans())
+    def get_one(self, tenant: str, pick: int, legacy: bool, read_only: bool) -> None:
         dataset_id = self.target(tenant, pick)
-        event = route_event("get_dataset" if legacy else "get_datasets_current", tenant=tenant, dataset_id=dataset_id)
+        event = as_caller(
+            route_event(
+                "get_dataset_legacy" if legacy else "get_dataset_restful", tenant=tenant, dataset_id=dataset_id
+            ),
+            read_only,
+        )
         reply = self.send(tenant, "get_dataset", event, dataset_id)
         if dataset_id in self.model[tenant]:
             assert (reply.status, reply.body["data"]["name"]) == (200, self.model[tenant][dataset_id].name)
@@ -351,6 +398,6 @@ TestDatasetsAgainstTheModel = DatasetMachine.TestCase
 def test_auto_rename_follows_ragflows_duplicate_name(existing: list[str], name: str, table: Any) -> None:
     """Follow RAGFlow v0.27, whose create runs ``duplicate_name`` on a taken name."""
     for taken in existing:
-        assert invoke("create_dataset", route_event("create_datasets", body={"name": taken})).status == 200
-    reply = invoke("create_dataset", route_event("create_datasets", body={"name": name}))
+        assert invoke("create_dataset", route_event("create_dataset_restful", body={"name": taken})).status == 200
+    reply = invoke("create_dataset", route_event("create_dataset_restful", body={"name": name}))
     assert reply.body["data"]["name"] == ragflow_duplicate_name(name, {n.lower() for n in existing})

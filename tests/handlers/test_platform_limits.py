@@ -41,7 +41,7 @@ def utf8(body: dict[str, Any]) -> str:
 
 
 def create(body: dict[str, Any]) -> tuple[int, dict[str, Any], int]:
-    return call("create_dataset", route_event("create_datasets", raw_body=utf8(body)))
+    return call("create_dataset", route_event("create_dataset_restful", raw_body=utf8(body)))
 
 
 # ---- DynamoDB's item size ---------------------------------------------------------------------------------------
@@ -58,11 +58,13 @@ def test_a_create_within_every_field_limit_but_over_dynamodbs_item_size_is_413_n
 
 
 def test_a_legacy_update_over_dynamodbs_item_size_is_413_and_changes_nothing() -> None:
-    status, created, _ = call("create_dataset", route_event("create_dataset", body={"dataset_name": "kb"}))
+    status, created, _ = call("create_dataset", route_event("create_dataset_legacy", body={"dataset_name": "kb"}))
     dataset_id = created["data"]["id"]
     before = scan()
     sent = {"description": EMOJI * 65535, "photo": EMOJI * 65535}
-    status, body, _ = call("update_dataset", route_event("update_dataset", dataset_id=dataset_id, raw_body=utf8(sent)))
+    status, body, _ = call(
+        "update_dataset", route_event("update_dataset_legacy", dataset_id=dataset_id, raw_body=utf8(sent))
+    )
     assert (status, body["code"]) == (413, 101), body
     assert f"{ITEM_LIMIT // 2} bytes" in body["message"]
     assert scan() == before
@@ -72,7 +74,7 @@ def test_a_restful_update_over_dynamodbs_item_size_is_413_and_changes_nothing() 
     _, created, _ = create({"name": "kb", "description": EMOJI * 30000})
     before = scan()
     event = route_event(
-        "update_datasets_current",
+        "update_dataset_restful",
         dataset_id=created["data"]["id"],
         body={"avatar": "data:image/png;base64," + EMOJI * 30000},
     )
@@ -121,25 +123,25 @@ def _fill(count: int) -> list[str]:
 
 def test_an_offset_page_too_large_for_one_response_is_400_saying_how_many_fit() -> None:
     _fill(12)
-    status, body, size = call("list_datasets", route_event("list_datasets_current", query={}))
+    status, body, size = call("list_datasets", route_event("list_datasets_restful", query={}))
     assert (status, body["code"]) == (400, 101), body["message"]
     assert "page_size" in body["message"]
     assert size < MAX_RESPONSE_BYTES
     fit = int(body["message"].split("lower page_size to ")[1].split()[0])
-    status, body, size = call("list_datasets", route_event("list_datasets_current", query={"page_size": str(fit)}))
+    status, body, size = call("list_datasets", route_event("list_datasets_restful", query={"page_size": str(fit)}))
     assert (status, len(body["data"])) == (200, fit)
     assert size <= MAX_RESPONSE_BYTES
 
 
 def test_cursor_pages_are_cut_to_fit_and_continue_exactly() -> None:
     ids = _fill(14)
-    status, body, size = call("list_datasets", route_event("list_datasets_current", query={"page_size": "2"}))
+    status, body, size = call("list_datasets", route_event("list_datasets_restful", query={"page_size": "2"}))
     seen = [d["id"] for d in body["data"]]
     token = body["next_page_token"]
     pages = 1
     while token:
         status, body, size = call(
-            "list_datasets", route_event("list_datasets_current", query={"page_token": token, "page_size": "100"})
+            "list_datasets", route_event("list_datasets_restful", query={"page_token": token, "page_size": "100"})
         )
         assert status == 200
         assert size <= MAX_RESPONSE_BYTES
@@ -153,7 +155,9 @@ def test_legacy_lists_are_cut_to_fit_and_offset_continues_by_the_count_received(
     ids = _fill(12)
     seen: list[str] = []
     while True:
-        status, body, size = call("list_datasets", route_event("list_datasets", query={"offset": str(len(seen))}))
+        status, body, size = call(
+            "list_datasets", route_event("list_datasets_legacy", query={"offset": str(len(seen))})
+        )
         assert status == 200
         assert size <= MAX_RESPONSE_BYTES
         if not body["data"]:
@@ -167,18 +171,18 @@ def test_filtered_pages_that_would_not_fit_are_400_asking_for_a_smaller_page() -
     """Filters are paged like any listing (RAGFlow v0.27: api/apps/services/dataset_api_service.py:
     list_datasets), so a filtered page that cannot fit names the page_size that would."""
     ids = _fill(12)
-    status, body, _size = call("list_datasets", route_event("list_datasets_current", query={"ids": ",".join(ids)}))
+    status, body, _size = call("list_datasets", route_event("list_datasets_restful", query={"ids": ",".join(ids)}))
     assert (status, body["code"]) == (400, 101)
     assert "lower page_size to 10 or less" in body["message"]
     query = {"ids": ",".join(ids), "page_size": "10"}
-    status, body, size = call("list_datasets", route_event("list_datasets_current", query=query))
+    status, body, size = call("list_datasets", route_event("list_datasets_restful", query=query))
     assert (status, len(body["data"]), body["total_datasets"]) == (200, 10, 12)
     assert size <= MAX_RESPONSE_BYTES
 
 
 def test_responses_carry_utf8_not_escapes() -> None:
     """One emoji is 4 bytes in UTF-8 and 12 as ``\\ud83d\\ude00``: the body is UTF-8, and valid JSON."""
-    result = invoke("create_dataset", route_event("create_datasets", body={"name": EMOJI * 3}))
+    result = invoke("create_dataset", route_event("create_dataset_restful", body={"name": EMOJI * 3}))
     assert EMOJI * 3 in result.raw
     assert "\\ud83d" not in result.raw
     assert result.body["data"]["name"] == EMOJI * 3
@@ -192,7 +196,7 @@ def test_a_body_with_a_hundred_thousand_unknown_fields_gets_a_small_400() -> Non
     raw = json.dumps(body)
     assert len(raw) <= 2 * 1024 * 1024
     reply = invoke(
-        "create_dataset", route_event("create_datasets", raw_body=raw[: 1024 * 1024 - 2].rsplit(",", 1)[0] + "}")
+        "create_dataset", route_event("create_dataset_restful", raw_body=raw[: 1024 * 1024 - 2].rsplit(",", 1)[0] + "}")
     )
     assert (reply.status, reply.body["code"]) == (400, 101)
     assert len(reply.raw.encode()) <= 16 * 1024
@@ -200,7 +204,7 @@ def test_a_body_with_a_hundred_thousand_unknown_fields_gets_a_small_400() -> Non
 
 
 def test_an_error_echoing_a_huge_input_stays_small() -> None:
-    reply = invoke("create_dataset", route_event("create_dataset", body={"dataset_name": "x" * 1_000_000}))
+    reply = invoke("create_dataset", route_event("create_dataset_legacy", body={"dataset_name": "x" * 1_000_000}))
     assert (reply.status, reply.body["code"]) == (400, 102)
     assert len(reply.raw.encode()) <= 16 * 1024
     assert counter(None, TENANT_A) == 0

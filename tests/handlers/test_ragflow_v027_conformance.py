@@ -196,11 +196,11 @@ def size_limit(size: int) -> str:
 # ---- requests and cases ----------------------------------------------------------------------------------------------
 
 _ROUTES = {
-    "POST": ("create_dataset", "create_datasets"),
-    "LIST": ("list_datasets", "list_datasets_current"),
-    "GET": ("get_dataset", "get_datasets_current"),
-    "PUT": ("update_dataset", "update_datasets_current"),
-    "DELETE": ("delete_dataset", "delete_datasets"),
+    "POST": ("create_dataset", "create_dataset_restful"),
+    "LIST": ("list_datasets", "list_datasets_restful"),
+    "GET": ("get_dataset", "get_dataset_restful"),
+    "PUT": ("update_dataset", "update_dataset_restful"),
+    "DELETE": ("delete_dataset", "delete_dataset_restful"),
 }
 JSON = {"Content-Type": "application/json"}
 NO_CONTENT_TYPE = {"Accept": "application/json"}
@@ -1074,9 +1074,9 @@ def test_unauthenticated_and_unknown_routes_keep_their_statuses_in_both_modes(
     """v0.27.0 answers auth failures with 401 (api/apps/__init__.py: unauthorized_quart_auth) and unknown routes
     with 404 (api/apps/__init__.py: not_found) whatever the error convention."""
     with deployment_settings(monkeypatch, ERROR_STATUSES=mode):
-        reply = invoke("create_dataset", route_event("create_datasets", tenant=None, body={"name": "x"}))
+        reply = invoke("create_dataset", route_event("create_dataset_restful", tenant=None, body={"name": "x"}))
         assert (reply.status, reply.body["code"]) == (401, 401)
-        event = route_event("create_datasets", body={"name": "x"})
+        event = route_event("create_dataset_restful", body={"name": "x"})
         event["path"] = event["resource"] = "/api/v1/nowhere"  # functions route on API Gateway's resource
         reply = invoke("create_dataset", event)
         assert (reply.status, reply.body["code"], reply.body["message"]) == (404, 404, "Not Found: /api/v1/nowhere")

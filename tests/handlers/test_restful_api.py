@@ -31,29 +31,31 @@ ABSENT = "0193a1b2c3d47e8f9a0b1c2d3e4f5a6b"
 
 
 def post(body: Any, tenant: str = TENANT_A) -> Reply:
-    return invoke("create_dataset", route_event("create_datasets", tenant=tenant, body=body))
+    return invoke("create_dataset", route_event("create_dataset_restful", tenant=tenant, body=body))
 
 
 def put(dataset_id: str, body: Any, tenant: str = TENANT_A) -> Reply:
     return invoke(
-        "update_dataset", route_event("update_datasets_current", tenant=tenant, body=body, dataset_id=dataset_id)
+        "update_dataset", route_event("update_dataset_restful", tenant=tenant, body=body, dataset_id=dataset_id)
     )
 
 
 def legacy_put(dataset_id: str, body: Any, tenant: str = TENANT_A) -> Reply:
-    return invoke("update_dataset", route_event("update_dataset", tenant=tenant, body=body, dataset_id=dataset_id))
+    return invoke(
+        "update_dataset", route_event("update_dataset_legacy", tenant=tenant, body=body, dataset_id=dataset_id)
+    )
 
 
 def get(dataset_id: str, tenant: str = TENANT_A) -> Reply:
-    return invoke("get_dataset", route_event("get_datasets_current", tenant=tenant, dataset_id=dataset_id))
+    return invoke("get_dataset", route_event("get_dataset_restful", tenant=tenant, dataset_id=dataset_id))
 
 
 def listing(tenant: str = TENANT_A, **query: str) -> Reply:
-    return invoke("list_datasets", route_event("list_datasets_current", tenant=tenant, query=query))
+    return invoke("list_datasets", route_event("list_datasets_restful", tenant=tenant, query=query))
 
 
 def delete(body: Any, tenant: str = TENANT_A) -> Reply:
-    return invoke("delete_dataset", route_event("delete_datasets", tenant=tenant, body=body))
+    return invoke("delete_dataset", route_event("delete_dataset_restful", tenant=tenant, body=body))
 
 
 def new(name: str, **fields: Any) -> dict[str, Any]:
@@ -66,7 +68,7 @@ def new(name: str, **fields: Any) -> dict[str, Any]:
 
 
 def test_create_as_the_sdk_sends_it_returns_the_restful_dataset_object() -> None:
-    reply = invoke("create_dataset", route_event("create_datasets"))  # the SDK's explicit nulls
+    reply = invoke("create_dataset", route_event("create_dataset_restful"))  # the SDK's explicit nulls
     assert (reply.status, reply.body["code"], reply.body["message"]) == (200, 0, "success")
     ds = reply.body["data"]
     assert set(ds) == RESTFUL_KEYS
@@ -239,7 +241,7 @@ def test_name_and_id_filters_find_one_dataset_or_answer_lacks_permission() -> No
 
 def test_ids_filter_takes_repeated_and_comma_separated_ids() -> None:
     a, b = new("i1")["id"], new("i2")["id"]
-    event = route_event("list_datasets_current", query={})
+    event = route_event("list_datasets_restful", query={})
     event["queryStringParameters"] = {"ids": b}
     event["multiValueQueryStringParameters"] = {"ids": [a, b]}
     assert [d["id"] for d in invoke("list_datasets", event).body["data"]] == [b, a]  # in the listing's order
@@ -282,7 +284,7 @@ def test_of_a_repeated_single_valued_query_parameter_the_first_counts(
     Gateway's ``queryStringParameters`` would hold the last."""
     new("a")
     new("b")
-    event = route_event("list_datasets_current", query={})
+    event = route_event("list_datasets_restful", query={})
     event["queryStringParameters"] = {param: values[-1]}
     event["multiValueQueryStringParameters"] = {param: values}
     reply = invoke("list_datasets", event)
@@ -572,16 +574,16 @@ def test_a_dataset_created_by_either_generation_is_listed_updated_and_deleted_by
     restful_id = new("from_restful")["id"]
 
     assert {d["name"] for d in listing().body["data"]} == {"from_legacy", "from_restful"}
-    legacy_list = invoke("list_datasets", route_event("list_datasets", query={})).body["data"]
+    legacy_list = invoke("list_datasets", route_event("list_datasets_legacy", query={})).body["data"]
     assert {d["name"] for d in legacy_list} == {"from_legacy", "from_restful"}
 
     assert put(legacy_id, {"description": "via restful"}).body["data"]["description"] == "via restful"
     assert legacy_put(restful_id, {"description": "via legacy"}).body["data"]["description"] == "via legacy"
-    legacy_view = invoke("get_dataset", route_event("get_dataset", dataset_id=legacy_id)).body["data"]
+    legacy_view = invoke("get_dataset", route_event("get_dataset_legacy", dataset_id=legacy_id)).body["data"]
     assert legacy_view["description"] == "via restful"
 
     assert delete({"ids": [legacy_id]}).body["data"] == {"success_count": 1}
-    assert invoke("delete_dataset", route_event("delete_dataset", dataset_id=restful_id)).status == 200
+    assert invoke("delete_dataset", route_event("delete_dataset_legacy", dataset_id=restful_id)).status == 200
     assert counter(table, TENANT_A) == 0
     assert items(table, TENANT_A, "NAME") == []
 
@@ -624,7 +626,7 @@ def test_names_keep_control_characters_as_ragflow_does(name: str) -> None:
 
 @pytest.mark.parametrize("raw", ['{"name": "\\ud800"}', '{"name": "x", "description": "\\udfff"}'])
 def test_lone_surrogates_are_malformed_input_not_a_server_error(raw: str) -> None:
-    reply = invoke("create_dataset", route_event("create_datasets", raw_body=raw))
+    reply = invoke("create_dataset", route_event("create_dataset_restful", raw_body=raw))
     assert (reply.status, reply.body["code"]) == (400, 101)
     assert reply.raw.isascii()
 

@@ -48,10 +48,10 @@ def test_a_page_and_its_total_are_read_at_the_same_time(
 ) -> None:
     seed_datasets(table, TENANT_A, 5)
     if query == "cursor":
-        first = invoke("list_datasets", route_event("list_datasets_current", query={"page_size": "2"}))
+        first = invoke("list_datasets", route_event("list_datasets_restful", query={"page_size": "2"}))
         query = {"page_token": first.body["next_page_token"], "page_size": "2"}
     calls = slow_dynamodb(monkeypatch)
-    reply = invoke("list_datasets", route_event("list_datasets_current", query=query))
+    reply = invoke("list_datasets", route_event("list_datasets_restful", query=query))
     assert (reply.status, reply.body["total_datasets"]) == (200, 5)
     assert sorted(name for name, _, _ in calls) == ["GetItem", "Query"]
     (_, start_a, end_a), (_, start_b, end_b) = calls
@@ -62,6 +62,6 @@ def test_a_page_and_its_total_are_read_at_the_same_time(
 def test_the_default_first_page_is_one_call(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     seed_datasets(table, TENANT_A, 5)
     calls = slow_dynamodb(monkeypatch)
-    reply = invoke("list_datasets", route_event("list_datasets_current", query={}))
+    reply = invoke("list_datasets", route_event("list_datasets_restful", query={}))
     assert reply.body["total_datasets"] == 5
     assert [name for name, _, _ in calls] == ["Query"]

@@ -36,7 +36,7 @@ def test_with_xray_sdk_tracing_on_each_request_is_captured_and_annotated_with_it
     finally:
         monkeypatch.delenv("XRAY_SDK_TRACING")
         config.settings.cache_clear()
-    event = route_event("create_datasets", body={"name": "traced"})
+    event = route_event("create_dataset_restful", body={"name": "traced"})
     reply = handler(event, LambdaContext(function_name="create_dataset"))
     assert (reply["statusCode"], json.loads(reply["body"])["data"]["name"]) == (200, "traced")
     assert captured == ["serve"]

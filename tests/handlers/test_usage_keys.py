@@ -115,8 +115,8 @@ def allowed_origin(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 @pytest.mark.usefixtures("table")
 def test_every_answer_of_a_route_function_carries_the_allowed_origin(allowed_origin: str) -> None:
     made = create("cors")
-    missing = invoke("get_dataset", route_event("get_datasets_current", dataset_id="0" * 32))
-    bad = invoke("create_dataset", route_event("create_datasets", raw_body="{"))
+    missing = invoke("get_dataset", route_event("get_dataset_restful", dataset_id="0" * 32))
+    bad = invoke("create_dataset", route_event("create_dataset_restful", raw_body="{"))
     assert (made.status, missing.status, bad.status) == (200, 404, 400)
     for reply in (made, missing, bad):
         assert reply.headers["Access-Control-Allow-Origin"] == allowed_origin

@@ -29,6 +29,7 @@ TABLE = "stack-datasets-1A2B3C"
 
 def test_the_local_cli_puts_a_new_tenant_on_the_default_tier_and_moves_it(tmp_path: Path) -> None:
     state = tmp_path / "state"
+    state.mkdir()  # a local API made it (the CLI refuses a state folder that does not exist)
     created = cli("create", "--tenant", "acme", state_dir=state)
     assert created.returncode == 0, created.stderr
     assert f"tier     {DEFAULT_TIER}" in created.stdout

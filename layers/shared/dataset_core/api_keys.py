@@ -193,6 +193,17 @@ def list_keys(tenant_id: str) -> list[ApiKey]:
     return [_api_key(item) for item in storage.list_api_keys(tenant_id)]
 
 
+def list_all_keys() -> list[ApiKey]:
+    """Every tenant's keys (the operator's view; a Scan of the table)."""
+    return [_api_key(item) for item in storage.list_all_api_keys()]
+
+
+def find(key_id: str) -> ApiKey | None:
+    """A key by its id, whoever's it is."""
+    item = storage.find_api_key(key_id)
+    return None if item is None else _api_key(item)
+
+
 def revoke(key_id: str) -> ApiKey | None:
     """Revoke a key by id; the authorizer's cache may honour it for up to its TTL."""
     item = storage.find_api_key(key_id)

@@ -99,7 +99,7 @@ def list_api_keys(tenant_id: str) -> list[dict[str, Any]]:
 def find_api_key(key_id: str) -> dict[str, Any] | None:
     """A key's index item by its id alone, for an operator's ``revoke KEY_ID``.
 
-    This is the one Scan in the code base, and no request path calls it: only the operator CLI does.
+    A Scan, like ``list_all_api_keys``: no request path calls either, only the operator CLI does.
     """
     scan: dict[str, Any] = {
         "TableName": table(),
@@ -113,6 +113,24 @@ def find_api_key(key_id: str) -> dict[str, Any] | None:
             return plain(found)
         if not response.get("LastEvaluatedKey"):
             return None
+        scan["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def list_all_api_keys() -> list[dict[str, Any]]:
+    """Every tenant's key index items, for an operator's ``list`` without a tenant: a Scan, never on a
+    request path."""
+    scan: dict[str, Any] = {
+        "TableName": table(),
+        "FilterExpression": "begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": item({":prefix": INDEX_PREFIX}),
+    }
+    keys: list[dict[str, Any]] = []
+    while True:
+        with Translate():
+            response = client().scan(**scan)
+        keys.extend(plain(found) for found in response.get("Items", []))
+        if not response.get("LastEvaluatedKey"):
+            return keys
         scan["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
