@@ -3,7 +3,7 @@
 Each function of ``template.yaml`` is imported once from ``functions/<name>/app.py`` under a unique module
 name (they are all ``app.py``) with the shared layer on ``sys.path`` (``tools/__init__.py``), and runs one
 invocation at a time under its own lock: one warm Lambda instance, which never runs two events at once
-(Powertools' Logger keeps per-request keys in the instance, and handler code may rely on that too).
+(handler code may keep per-invocation state in module globals; the layer keeps its own per thread).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ..config import settings
 from ..errors import BadRequest, DomainError, RouteNotFound
 from ..idempotency import HEADER as IDEMPOTENCY_HEADER
-from ..observability import logger, metrics, tracer
+from ..observability import logger, metrics, tag, tracer
 from . import request
 from .responses import (
     ProxyResponse,
@@ -166,15 +166,18 @@ def lambda_handler_for(app: App) -> Callable[[dict[str, Any], LambdaContext], Pr
     """The Lambda entry point of one function: observability around ``app``."""
     tracing = settings().xray_sdk_tracing
 
-    def serve(event: dict[str, Any], context: LambdaContext) -> ProxyResponse:
+    def resolve(event: dict[str, Any], context: LambdaContext) -> ProxyResponse:
         tenant = (event.get("requestContext", {}).get("authorizer") or {}).get("tenant_id")
-        if tenant:
-            logger.append_keys(tenant_id=tenant)
-            if tracing:
-                tracer().put_annotation("tenant_id", str(tenant))
+        tag(**({"tenant_id": str(tenant)} if tenant else {}))
+        if tenant and tracing:
+            tracer().put_annotation("tenant_id", str(tenant))
         return app.resolve(event)
 
-    handler = metrics().log_metrics(serve)
+    def serve(event: dict[str, Any], context: LambdaContext) -> ProxyResponse:
+        published: ProxyResponse = metrics().log_metrics(resolve)(event, context)  # this invocation's Metrics
+        return published
+
+    handler = serve
     if tracing:
         handler = tracer().capture_lambda_handler(handler)
     return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)(
