@@ -9,8 +9,8 @@ past 32 levels) is refused by ``storage.limits`` before any write.
 
 from __future__ import annotations
 
-import copy
 import json
+from functools import cache
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -175,7 +175,11 @@ METHOD_DEFAULTS: dict[str, dict[str, Any]] = {
         },
         "graphrag": {
             "use_graphrag": True,
-            **GraphragConfig().model_dump(exclude={"use_graphrag", "community", "resolution"}),
+            **{
+                name: field.get_default(call_default_factory=True)
+                for name, field in GraphragConfig.model_fields.items()
+                if name not in {"use_graphrag", "community", "resolution"}
+            },  # the fields' defaults, without building the model's validator at import
         },
         "parent_child": {"use_parent_child": False, "children_delimiter": "\n"},
         "children_delimiter": "",
@@ -188,6 +192,13 @@ resume) have none."""
 
 def method_defaults(chunk_method: str) -> dict[str, Any]:
     """What RAGFlow stores for a chunk method when no ``parser_config`` is given (no ``llm_id``: create adds it)."""
+    copied: dict[str, Any] = _copied(_method_defaults(chunk_method))
+    return copied
+
+
+@cache
+def _method_defaults(chunk_method: str) -> dict[str, Any]:
+    """Shared by every dataset read (each list page expands dozens): never modified, only copied."""
     return _flattened(deep_merge(BASE_DEFAULTS, METHOD_DEFAULTS.get(chunk_method, {})))
 
 
@@ -238,15 +249,16 @@ def compact(chunk_method: str, config: dict[str, Any]) -> dict[str, Any] | None:
     """What ``config`` holds beyond its chunk method's defaults, if that much says all of it (defaults merged
     under it give ``config`` back exactly); else None. Storing only this keeps a dataset created with defaults
     within one write unit (1 KB), where RAGFlow's default config alone is about 1 KB."""
-    delta = _difference(method_defaults(chunk_method), config)
-    return delta if deep_merge(method_defaults(chunk_method), delta) == config else None
+    defaults = _method_defaults(chunk_method)
+    delta = _difference(defaults, config)
+    return delta if deep_merge(defaults, delta) == config else None
 
 
 def expand(chunk_method: str, delta: dict[str, Any], version: str) -> dict[str, Any]:
     """The whole config ``compact`` took apart."""
     if version != DEFAULTS_VERSION:
         raise ValueError(f"parser_config stored against unknown defaults {version!r}")
-    return deep_merge(method_defaults(chunk_method), delta)
+    return deep_merge(_method_defaults(chunk_method), delta)
 
 
 def _difference(base: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
@@ -259,14 +271,27 @@ def _difference(base: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
 
 
 def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """``update`` over a deep copy of ``base``, recursing where both hold an object; neither is modified."""
-    merged = copy.deepcopy(base)
+    """``update`` over ``base``, recursing where both hold an object, in ``base``'s key order then the new keys';
+    the result shares nothing with either, and neither is modified."""
+    merged: dict[str, Any] = {}
+    for key, value in base.items():
+        new = update.get(key, value)
+        both = key in update and isinstance(new, dict) and isinstance(value, dict)
+        merged[key] = deep_merge(value, new) if both else _copied(new)
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
+        if key not in base:
+            merged[key] = _copied(value)
     return merged
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of JSON-like data (objects, arrays, scalars): ``copy.deepcopy`` made list pages' views cost
+    more CPU than the rest of a warm list request (``bench/REPORT.md``, warm requests)."""
+    if isinstance(value, dict):
+        return {key: _copied(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_copied(inner) for inner in value]
+    return value
 
 
 # ---- numbers as DynamoDB returns them ---------------------------------------------------------------------------
