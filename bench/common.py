@@ -35,8 +35,8 @@ Table = dict[str, Any]
 """A report table: ``{"title", "columns", "rows"}``; columns and each row are Markdown cells: ``"a | b"``."""
 
 
-def table(title: str, columns: str, rows: Iterable[str]) -> Table:
-    return {"title": title, "columns": columns, "rows": list(rows)}
+def table(title: str, columns: str, rows: Iterable[str], note: str = "") -> Table:
+    return {"title": title, "columns": columns, "rows": list(rows), "note": note}
 
 
 def verdict(ok: bool) -> str:

@@ -29,7 +29,10 @@ PRICES = {
     "DynamoDB read unit": (0.125 / 1e6, "$0.125 per 1M read request units, on demand (since 2024-11-01)"),
     "CloudWatch Logs": (0.50, "$0.50 per GB ingested (standard class, first tier)"),
     "X-Ray traces": (5.00 / 1e6, "$5.00 per 1M traces recorded (beyond 100k free a month)"),
+    "SnapStart cache": (0.0000015046, "$0.0000015046 per GB-second cached, per published version (3 h minimum)"),
+    "SnapStart restore": (0.0001397998, "$0.0001397998 per GB restored"),
 }
+MONTH_S = 30 * 24 * 3600
 DDB_MS = {"GetItem": 4.0, "Query": 6.0, "BatchGetItem": 6.0, "TransactWriteItems": 15.0}
 PLATFORM_LOG_BYTES = 350
 XRAY_SAMPLED = 0.05
@@ -76,8 +79,25 @@ def section(results: dict[str, Any]) -> dict[str, Any]:
     operation += "Lambda GB-s $ | API Gateway $ | DynamoDB $ | Logs $ | X-Ray $ | total $"
     by_size = "function | MB | cold start ms | warm, our code ms | Lambda GB-s $ / 1M warm (+ one 6-ms call) | "
     by_size += "µ$ per cold start | $ / 1M requests at 1% cold"
+    snap = []
+    for function, sized in cs["memory"].items():
+        mb = memory_size(function)
+        if str(mb) in sized:
+            init, gb = gb_s(sized[str(mb)]["cold_ms"], mb), mb / 1024
+            restore, cache = gb * price("SnapStart restore"), gb * price("SnapStart cache") * MONTH_S
+            snap.append(f"{function} | {mb} | {sized[str(mb)]['cold_ms']:.0f} | {init * 1e6:.2f} | "
+                        f"{restore * 1e6:.1f} ({restore / init:.0f}x) | {cache:.2f}")  # fmt: skip
+    snapstart = "function | MB | INIT ms at its CPU share | µ$ per cold start: INIT billed | µ$ per cold start "
+    snapstart += "with SnapStart: restore (x INIT) | $ per month: snapshot cache, one version"
+    decision = (
+        "SnapStart for Python (3.12+): AWS publishes no restore time but 'as low as sub-second startup' and that "
+        "infrequently invoked functions may not see the same improvement. Our INIT is already well under a second "
+        "at each function's CPU share, and a restore costs many times the INIT it replaces, plus the cache for "
+        "every published version (the canary keeps two): **decision: off.** Revisit if INIT grows past ~1 s."
+    )
     listed = (f"{k} | {v[1]}" for k, v in PRICES.items())
     prices = table("Prices (us-east-1; written from memory, no internet here)", "item | price", listed)
     title = "Memory size: cold start and warm time at its CPU share (§1), what Lambda compute costs"
     tables = [prices, table("Per operation, $ per million requests", operation, rows), table(title, by_size, memory)]
+    tables.append(table("SnapStart, decided by numbers (template memory sizes)", snapstart, snap, decision))
     return {"tables": tables, "targets": [], "data": {}}

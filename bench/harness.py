@@ -34,6 +34,7 @@ class Call:
     answer: dict[str, Any]  # the parsed reply, or the error's
     ms: float  # inside botocore: serialising, waiting, parsing
     wire_ms: float  # request sent to reply read
+    start: float = 0.0  # perf_counter at the call's start: calls in flight together wait once
 
     @property
     def items(self) -> int:
@@ -49,6 +50,7 @@ class Recorder:
     """``with Recorder() as rec:`` every DynamoDB call this process makes lands in ``rec.calls``."""
 
     fake_writes: bool = False
+    latency: float = 0.0  # seconds each call waits first, the GIL released, as a network wait would (see ``waits``)
     calls: list[Call] = field(default_factory=list)
     wire: float = 0.0
 
@@ -59,6 +61,7 @@ class Recorder:
             if client.meta.service_model.service_name != "dynamodb":
                 return call(client, operation, params)
             self.wire, started, answer = 0.0, time.perf_counter(), dict[str, Any]()
+            time.sleep(self.latency)
             try:
                 answer = {} if self.fake_writes and operation in WRITES else call(client, operation, params)
                 return answer
@@ -66,7 +69,8 @@ class Recorder:
                 answer = dict(error.response)
                 raise
             finally:
-                self.calls.append(Call(operation, params, answer, (time.perf_counter() - started) * 1000, self.wire))
+                spent = (time.perf_counter() - started) * 1000
+                self.calls.append(Call(operation, params, answer, spent, self.wire, started))
 
         def timed(original: Any) -> Any:
             def wrapper(*args: Any) -> Any:
@@ -86,6 +90,18 @@ class Recorder:
         BaseClient._make_api_call, endpoint.Endpoint._send, endpoint.convert_to_response_dict = ORIGINAL  # type: ignore[attr-defined]
 
 
+def waits(calls: list[Call]) -> int:
+    """Round trips of latency: calls that overlap in time (issued together, on threads) count once.
+
+    In-process moto never waits on a socket, so a call holds the GIL until it is done and a thread started
+    beside it may not even begin: record with a ``latency`` for calls to overlap as they do over a network."""
+    waves, end = 0, -1.0
+    for c in sorted(calls, key=lambda c: c.start):
+        waves += c.start >= end
+        end = max(end, c.start + c.ms / 1000)
+    return waves
+
+
 def raw(client: BaseClient, operation: str, params: dict[str, Any]) -> dict[str, Any]:
     """A call no ``Recorder`` sees (the benchmark's own)."""
     return dict(ORIGINAL[0](client, operation, params))
@@ -96,17 +112,22 @@ _loaded: dict[str, ModuleType] = {}
 
 def invoke(function: str, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """(HTTP status, JSON body) of one request to ``functions/<function>/app.py``; the authorizer's Allow is 200."""
+    answer = proxy(function, request)
+    if function == "authorizer":
+        allowed = answer.get("policyDocument", {}).get("Statement", [{}])[0].get("Effect") == "Allow"
+        return (200 if allowed and answer.get("principalId") == TENANT else 401), answer
+    return int(answer["statusCode"]), json.loads(answer["body"])
+
+
+def proxy(function: str, request: dict[str, Any]) -> dict[str, Any]:
+    """What the handler returns to Lambda (for a route, the proxy response)."""
     if function not in _loaded:
         _loaded[function] = load_module(ROOT / "functions" / function / "app.py", f"bench_fn_{function}")
     arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function}"
     context = SimpleNamespace(
         function_name=function, memory_limit_in_mb=512, invoked_function_arn=arn, aws_request_id="1"
     )
-    answer = _loaded[function].lambda_handler(request, context)
-    if function == "authorizer":
-        allowed = answer.get("policyDocument", {}).get("Statement", [{}])[0].get("Effect") == "Allow"
-        return (200 if allowed and answer.get("principalId") == TENANT else 401), answer
-    return int(answer["statusCode"]), json.loads(answer["body"])
+    return dict(_loaded[function].lambda_handler(request, context))
 
 
 def event(

@@ -21,7 +21,8 @@ from tools import local_api
 TITLE = "The local API (`make run`) under load"
 ABOUT = (
     "`tools/local_api.py` as `make run` starts it (one warm instance per function), on its embedded database "
-    "(moto in its process, the state file saved as the table changes) and on a DynamoDB endpoint "
+    "(moto in its process, each write journaled and fsynced before its answer), the same with *fsync off* "
+    "(`os.fsync`/`os.fdatasync` made no-ops: what durability costs), and on a DynamoDB endpoint "
     "(`--dynamodb-endpoint`: moto's server in another process, no state file). Keep-alive clients on 127.0.0.1; "
     "each phase ends after 300 requests or 6 s. Current API, in this order: `GET /datasets/{id}`, "
     "`GET /datasets?page_size=30` (a tenant of 30 datasets), `POST /datasets` with fresh names, each with 1 "
@@ -29,6 +30,7 @@ ABOUT = (
     "endpoint: requests that read an API key (`APIKEY#`). Command: `python -m bench.run --only localapi` "
     "(`make bench-local`)."
 )
+NOSYNC = "embedded, fsync off"
 Request = Callable[[http.client.HTTPConnection, int], int]
 
 
@@ -122,9 +124,16 @@ def section(smoke: bool) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k != "DYNAMODB_ENDPOINT"} | FAKE_AWS
     with MotoServer("bench-local") as db, tempfile.TemporaryDirectory(dir=WORK) as tmp:
         endpoint = ["--dynamodb-endpoint", db.endpoint, "--table", "t", "--register-dev-key"]
-        for name, extra in (("embedded", []), ("endpoint", endpoint)):
+        nosync = Path(tmp) / "nosync"
+        nosync.mkdir()
+        (nosync / "sitecustomize.py").write_text("import os\nos.fsync = os.fdatasync = lambda fd: None\n")
+        for name, extra, more_env in (
+            ("embedded", [], {}),
+            (NOSYNC, [], {"PYTHONPATH": str(nosync)}),
+            ("endpoint", endpoint, {}),
+        ):
             process, port, key = local_api.spawn(
-                Path(tmp) / name, Path(tmp) / "log", "--quiet", *UNTHROTTLED, *extra, env=env
+                Path(tmp) / name, Path(tmp) / "log", "--quiet", *UNTHROTTLED, *extra, env=env | more_env
             )
             assert key is not None
             try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import os
 from collections import Counter
@@ -31,10 +32,12 @@ ABOUT = (
     "run it), a tenant of 150 datasets. Calls are counted where every botocore client passes; read and write "
     "units are computed from the items sent and read by AWS's rules (`bench/capacity.py`), since moto's "
     "`ConsumedCapacity` is a placeholder (second table). Log bytes: what our Powertools logger and Metrics "
-    "printed for the request. Command: `python -m bench.run --only roundtrips`."
+    "printed for the request. *Round trips of latency*: calls that overlap in time count once (each call "
+    "first waits 2 ms, the GIL released, as on a network). Command: `python -m bench.run --only roundtrips`."
 )
 
 
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024  # Lambda quotas: a synchronous invocation's response payload, 6 MB
 NEW, KEEP, FRESH, TAKEN, TOKEN = "<new name>", "<kept id>", "<fresh id>", "<taken name>", "<page 1 token>"
 
 
@@ -79,6 +82,7 @@ class Row:
     detail: str = ""
     calls: dict[str, int] = field(default_factory=dict)
     total: int = 0
+    waits: int = 0
     read_units: float = 0.0
     write_units: float = 0.0
     log_bytes: int = 0
@@ -155,7 +159,7 @@ def _run(scenario: Scenario, fx: Fixture, client: Any, log: LogBytes) -> Row:
     row = Row(scenario.api, scenario.description, scenario.function, scenario.target, "ERROR")
     send = fx.fill(scenario.send)
     log.bytes, printed = 0, io.StringIO()
-    with harness.Recorder() as recorder, contextlib.redirect_stdout(printed):
+    with harness.Recorder(latency=0.002) as recorder, contextlib.redirect_stdout(printed):
         try:
             status, body = harness.invoke(scenario.function, event(scenario.event, **send))
         except Exception as error:
@@ -168,6 +172,7 @@ def _run(scenario: Scenario, fx: Fixture, client: Any, log: LogBytes) -> Row:
     elif body.get("total_datasets", fx.count) != fx.count:
         row.detail = f"total_datasets {body['total_datasets']} != {fx.count}"
     row.calls, row.total = dict(Counter(c.operation for c in recorder.calls)), len(recorder.calls)
+    row.waits = harness.waits(recorder.calls)
     row.read_units, row.write_units = capacity.request_units(recorder.calls, partial(harness.raw, client))
     row.log_bytes = log.bytes + len(printed.getvalue().encode())
     if not row.detail:
@@ -204,19 +209,64 @@ def moto_placeholder() -> list[str]:
     return rows
 
 
+def largest_listings(count: int) -> tuple[list[str], list[str]]:
+    """Every page of each list route for a tenant of ``count`` datasets near the largest storable, in emoji
+    (4 bytes stored, 12 in Lambda's ASCII-escaped JSON of the response): (rows, targets)."""
+    rows, targets = [], []
+    with in_process_table("bench-largest"), contextlib.redirect_stdout(io.StringIO()):  # its metrics
+        for i in range(count):
+            made = event("create_dataset_restful", body={"name": f"huge{i}", "description": "\U0001f600" * 50000})
+            assert harness.invoke("create_dataset", made)[0] == 200
+        walks: dict[str, tuple[str, dict[str, str], str]] = {
+            "restful, offset page 1": ("list_datasets_restful", {}, "")
+        }
+        walks |= {"restful, page_token pages (page_size=100)": ("list_datasets_restful", {"page_size": "100"}, "t")}
+        walks |= {"legacy, offset by the count received": ("list_datasets_legacy", {}, "o")}
+        for label, (name, query, walk) in walks.items():
+            sizes, statuses, seen, next_query = [], set(), 0, dict(query)
+            while True:
+                answer = harness.proxy("list_datasets", event(name, query=next_query))
+                body = json.loads(answer["body"])
+                sizes.append(len(json.dumps(answer).encode()))
+                statuses.add(f"{answer['statusCode']}/{body['code']}")
+                seen += len(body.get("data") or [])
+                if walk == "t" and body.get("next_page_token"):
+                    next_query = {"page_token": body["next_page_token"], "page_size": "100"}
+                elif walk == "o" and body.get("data"):
+                    next_query = {"offset": str(seen)}
+                else:
+                    break
+            fits = max(sizes) <= MAX_RESPONSE_BYTES
+            rows.append(f"{label} | {len(sizes)} | {'/'.join(sorted(statuses))} | {seen} | {max(sizes):,} | "
+                        f"{verdict(fits)}")  # fmt: skip
+            targets.append(f"largest list response, {count} largest datasets, {label} | {max(sizes):,} B | "
+                           f"≤ {MAX_RESPONSE_BYTES:,} B (6 MB) | {verdict(fits)}")  # fmt: skip
+    return rows, targets
+
+
 def section(smoke: bool) -> dict[str, Any]:
     rows, marks = measure(), {"info": "-", "ERROR": "**ERROR**", "pass": verdict(True), "FAIL": verdict(False)}
     cells = [
         f"{r.api} | {r.description} | {', '.join(f'{k} {v}' for k, v in sorted(r.calls.items()))} | **{r.total}** | "
+        f"{r.waits} | "
         f"{'-' if r.target is None else f'≤ {r.target}'} | {marks[r.status]} | {r.read_units:g} | {r.write_units:g} | "
         f"{r.log_bytes} | {r.detail[:80].replace('|', '/')}"
         for r in rows
     ]
-    columns = "API | request | calls | total | target | result | RRU | WRU | log bytes | problem"
+    columns = (
+        "API | request | calls | total | round trips of latency | target | result | RRU | WRU | log bytes | problem"
+    )
     moto = table("moto's ConsumedCapacity is a placeholder", "call | moto says | by AWS's rules", moto_placeholder())
     targets = [f"round trips: {r.api} {r.description} | {r.total} | ≤ {r.target} | {marks[r.status]}" for r in rows]
+    extra = [f"write units: {r.api} {r.description} | {r.write_units:g} | ≤ 8 | {verdict(r.write_units <= 8)}"
+             for r in rows if r.description in {"POST /dataset", "POST /datasets"}]  # fmt: skip
+    extra += [f"round trips of latency: {r.api} {r.description} | {r.waits} | ≤ 1 | {verdict(r.waits <= 1)}"
+              for r in rows if r.function == "list_datasets" and r.status != "ERROR"]  # fmt: skip
+    largest, fit = largest_listings(4 if smoke else 16)
+    head = "route | responses | status/code | datasets listed | largest Lambda payload, bytes | ≤ 6 MB"
+    limits = table("Listings of a tenant filled to every field limit (Lambda's 6 MB response)", head, largest)
     return {
-        "tables": [table("Calls, units and log bytes per request", columns, cells), moto],
-        "targets": [t for t, r in zip(targets, rows, strict=True) if r.target is not None],
+        "tables": [table("Calls, units and log bytes per request", columns, cells), moto, limits],
+        "targets": [t for t, r in zip(targets, rows, strict=True) if r.target is not None] + extra + fit,
         "data": {"rows": [asdict(r) for r in rows]},
     }

@@ -60,7 +60,10 @@ def code_state() -> str:
 
 def markdown(t: dict[str, Any]) -> str:
     rule = "|---" * (t["columns"].count(" | ") + 1) + "|"
-    return "\n".join([f"### {t['title']}", "", f"| {t['columns']} |", rule, *(f"| {r} |" for r in t["rows"]), ""])
+    note = [t["note"], ""] if t.get("note") else []
+    return "\n".join(
+        [f"### {t['title']}", "", f"| {t['columns']} |", rule, *(f"| {r} |" for r in t["rows"]), "", *note]
+    )
 
 
 def render(results: dict[str, Any], sections: list[str], head: list[str]) -> str:
