@@ -220,7 +220,13 @@ def largest_listings(count: int) -> tuple[list[str], list[str]]:
         walks: dict[str, tuple[str, dict[str, str], str]] = {
             "restful, offset page 1": ("list_datasets_restful", {}, "")
         }
-        walks |= {"restful, page_token pages (page_size=100)": ("list_datasets_restful", {"page_size": "100"}, "t")}
+        walks |= {
+            "restful, page_size=1 then page_token pages (page_size=100)": (
+                "list_datasets_restful",
+                {"page_size": "1"},
+                "t",
+            )
+        }
         walks |= {"legacy, offset by the count received": ("list_datasets_legacy", {}, "o")}
         for label, (name, query, walk) in walks.items():
             sizes, statuses, seen, next_query = [], set(), 0, dict(query)

@@ -2,11 +2,13 @@
 
 http/         routing, validation, the envelope; the one place domain errors become responses
 legacy/       /api/v1/dataset (singular): RAGFlow's 2024 API reference - models and operations
-restful/      /api/v1/datasets (plural): RAGFlow v0.27's RESTful API - models and operations
+restful/      /api/v1/datasets (plural): RAGFlow v0.27's RESTful API - models (requests), views (answers), operations
 datasets      operations both generations share (create, get, update, delete, page)
-dataset       the stored dataset record;  parser_config, embedding, names, ids: the rules of its fields
-page_tokens   signed cursors of the RESTful listing
+dataset       the stored dataset record (and its config's numbers as DynamoDB returns them)
+parser_config, embedding, names, ids   the rules of its fields
+idempotency, page_tokens, payload, contention   retried creates, signed cursors, the 6 MB answer, retry budgets
 api_keys, authorizer   keys and the TOKEN authorizer
-storage/      all DynamoDB access, by what is stored (datasets, api_keys) over client, codec, transact
-config, errors, observability   settings, domain errors, Powertools' Logger/Metrics/Tracer
+storage/      all DynamoDB access, by what is stored (datasets, listings, api_keys, requests), with client,
+              codec, transact and limits (what DynamoDB refuses)
+aws, config, errors, observability   botocore clients, settings, domain errors, Powertools' Logger/Metrics/Tracer
 """

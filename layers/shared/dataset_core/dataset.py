@@ -7,11 +7,11 @@ keys of the legacy API's dataset object; each API generation is a view of it.
 from __future__ import annotations
 
 from email.utils import formatdate
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from .parser_config import with_floats
+from .parser_config import ParserConfig
 
 Order = Literal["create_time", "update_time"]
 Permission = Literal["me", "team"]
@@ -58,3 +58,35 @@ class Dataset(BaseModel):
 def http_date(epoch_ms: int) -> str:
     """RFC 1123 in GMT, as RAGFlow's rows carry it: ``Mon, 17 Jun 2024 16:00:05 GMT``."""
     return formatdate(epoch_ms / 1000, usegmt=True)
+
+
+# ---- a config's numbers as DynamoDB returns them ----------------------------------------------------------------
+
+
+def _float_paths(model: type[BaseModel]) -> dict[str, Any]:
+    """The float fields of a config model, as a tree: ``{"filename_embd_weight": None, "raptor": {...}}``."""
+    tree: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        kinds = get_args(field.annotation) or (field.annotation,)
+        if float in kinds:
+            tree[name] = None
+        for kind in kinds:
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                tree[name] = _float_paths(kind)
+    return tree
+
+
+_FLOATS = _float_paths(ParserConfig)
+
+
+def with_floats(config: dict[str, Any], floats: dict[str, Any] = _FLOATS) -> dict[str, Any]:
+    """``config`` with its float fields as floats again. DynamoDB stores numbers without trailing zeros and
+    returns ``2`` for ``2.0``; RAGFlow answers ``2.0``, and so do we."""
+    restored = dict(config)
+    for name, inner in floats.items():
+        value = restored.get(name)
+        if inner is None and isinstance(value, int) and not isinstance(value, bool):
+            restored[name] = float(value)
+        elif inner is not None and isinstance(value, dict):
+            restored[name] = with_floats(value, inner)
+    return restored

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -292,35 +292,3 @@ def _copied(value: Any) -> Any:
     if isinstance(value, list):
         return [_copied(inner) for inner in value]
     return value
-
-
-# ---- numbers as DynamoDB returns them ---------------------------------------------------------------------------
-
-
-def _float_paths(model: type[BaseModel]) -> dict[str, Any]:
-    """The float fields of a config model, as a tree: ``{"filename_embd_weight": None, "raptor": {...}}``."""
-    tree: dict[str, Any] = {}
-    for name, field in model.model_fields.items():
-        kinds = get_args(field.annotation) or (field.annotation,)
-        if float in kinds:
-            tree[name] = None
-        for kind in kinds:
-            if isinstance(kind, type) and issubclass(kind, BaseModel):
-                tree[name] = _float_paths(kind)
-    return tree
-
-
-_FLOATS = _float_paths(ParserConfig)
-
-
-def with_floats(config: dict[str, Any], floats: dict[str, Any] = _FLOATS) -> dict[str, Any]:
-    """``config`` with its float fields as floats again. DynamoDB stores numbers without trailing zeros and
-    returns ``2`` for ``2.0``; RAGFlow answers ``2.0``, and so do we."""
-    restored = dict(config)
-    for name, inner in floats.items():
-        value = restored.get(name)
-        if inner is None and isinstance(value, int) and not isinstance(value, bool):
-            restored[name] = float(value)
-        elif inner is not None and isinstance(value, dict):
-            restored[name] = with_floats(value, inner)
-    return restored

@@ -39,9 +39,9 @@ def cost(text: str) -> int:
 def fitting(items: Sequence[Any]) -> int:
     """How many of ``items``, from the first, fit in one response."""
     budget = MAX_RESPONSE_BYTES - _ENVELOPE_BYTES
+    if len(json.dumps(items, separators=(",", ":"), ensure_ascii=False)) * _WORST_EXPANSION <= budget:
+        return len(items)  # the usual page: one encoding of it all, not one per item, tells it fits
     texts = [dumps(item) for item in items]
-    if sum(len(text) + 1 for text in texts) * _WORST_EXPANSION <= budget:
-        return len(texts)
     used = 0
     for count, text in enumerate(texts):
         used += cost(text) + 1
