@@ -91,9 +91,10 @@ def section(results: dict[str, Any]) -> dict[str, Any]:
     snapstart += "with SnapStart: restore (x INIT) | $ per month: snapshot cache, one version"
     decision = (
         "SnapStart for Python (3.12+): AWS publishes no restore time but 'as low as sub-second startup' and that "
-        "infrequently invoked functions may not see the same improvement. Our INIT is already well under a second "
-        "at each function's CPU share, and a restore costs many times the INIT it replaces, plus the cache for "
-        "every published version (the canary keeps two): **decision: off.** Revisit if INIT grows past ~1 s."
+        "infrequently invoked functions may not see the same improvement. Our INIT is under a second at each "
+        "function's CPU share, a restore costs an order of magnitude more than the INIT it replaces, and the cache "
+        "is paid for every published version (the canary keeps two): **decision: off.** Revisit if INIT grows "
+        "past ~1 s or AWS publishes restore times that beat ours."
     )
     listed = (f"{k} | {v[1]}" for k, v in PRICES.items())
     prices = table("Prices (us-east-1; written from memory, no internet here)", "item | price", listed)
