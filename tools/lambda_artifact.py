@@ -15,7 +15,6 @@ start), stopped and replaced after an event that ran past the function's ``Timeo
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -178,11 +177,7 @@ class WorkerFunction:
                 return answer["result"]
             finally:
                 ms = (time.perf_counter() - started) * 1000
-                self._output.line(f"{self.logical_id} END RequestId: {request_id}")
-                self._output.line(
-                    f"{self.logical_id} REPORT RequestId: {request_id}\tDuration: {ms:.2f} ms\t"
-                    f"Billed Duration: {math.ceil(ms)} ms\tMemory Size: {self.memory} MB"
-                )
+                self._output.end(self.logical_id, request_id, ms, self.memory)
 
     def _call(self, request: dict[str, Any]) -> dict[str, Any]:
         if self._process is None or self._process.poll() is not None:

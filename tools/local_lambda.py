@@ -39,6 +39,14 @@ class Output:
             sys.stdout.write(text + "\n")
             sys.stdout.flush()
 
+    def end(self, logical_id: str, request_id: str, ms: float, memory: int) -> None:
+        """Lambda's END and REPORT lines of one invocation."""
+        self.line(f"{logical_id} END RequestId: {request_id}")
+        self.line(
+            f"{logical_id} REPORT RequestId: {request_id}\tDuration: {ms:.2f} ms\t"
+            f"Billed Duration: {math.ceil(ms)} ms\tMemory Size: {memory} MB"
+        )
+
 
 # ---- which functions, where -----------------------------------------------------------------------------
 
@@ -209,11 +217,7 @@ class LambdaFunction:
                 raise
             finally:
                 ms = (time.perf_counter() - started) * 1000
-                self._output.line(f"{self.logical_id} END RequestId: {request_id}")
-                self._output.line(
-                    f"{self.logical_id} REPORT RequestId: {request_id}\tDuration: {ms:.2f} ms\t"
-                    f"Billed Duration: {math.ceil(ms)} ms\tMemory Size: {self.memory} MB"
-                )
+                self._output.end(self.logical_id, request_id, ms, self.memory)
                 if ms > self.timeout * 1000:
                     self._output.line(
                         f"{self.logical_id} WARNING: ran {ms:.0f} ms, past its Timeout of {self.timeout:g} s: "
