@@ -216,7 +216,7 @@ def _too_large(count: int, fit: int) -> ResponseTooLarge:
 
 
 def _view(ds: Dataset, query: ListDatasetsQuery) -> dict[str, Any]:
-    view = ListedDataset(**RestfulDataset.fields_of(ds)).model_dump(mode="json", exclude={"parsing_status"})
+    view = ListedDataset.listed(ds)
     if query.include_parsing_status:  # no documents here yet, so every count is 0
         view["parsing_status"] = ParsingStatus().model_dump()
     return view
