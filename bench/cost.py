@@ -90,11 +90,11 @@ def section(results: dict[str, Any]) -> dict[str, Any]:
     snapstart = "function | MB | INIT ms at its CPU share | µ$ per cold start: INIT billed | µ$ per cold start "
     snapstart += "with SnapStart: restore (x INIT) | $ per month: snapshot cache, one version"
     decision = (
-        "SnapStart for Python (3.12+): AWS publishes no restore time but 'as low as sub-second startup' and that "
-        "infrequently invoked functions may not see the same improvement. Our INIT is under a second at each "
-        "function's CPU share, a restore costs an order of magnitude more than the INIT it replaces, and the cache "
-        "is paid for every published version (the canary keeps two): **decision: off.** Revisit if INIT grows "
-        "past ~1 s or AWS publishes restore times that beat ours."
+        "SnapStart for Python (3.12+): AWS publishes no restore time, only 'as low as sub-second startup', and "
+        "says infrequently invoked functions may not see the same improvement. A restore costs an order of "
+        "magnitude more than the INIT it replaces (table), and the cache is paid for every published version (the "
+        "canary keeps two): **decision: off.** The authorizer's INIT at 256 MB is the one near a second; it runs "
+        "only on authorizer-cache misses, and more memory (a larger CPU share) is the cheaper cure if it matters."
     )
     listed = (f"{k} | {v[1]}" for k, v in PRICES.items())
     prices = table("Prices (us-east-1; written from memory, no internet here)", "item | price", listed)
