@@ -51,7 +51,7 @@ $(CHECKOV)/.installed: requirements/checkov.txt
 	$(CHECKOV)/bin/python -m pip install $(PIP_QUIET) -r requirements/checkov.txt 2> >(grep -v "is ignored: it is neither" >&2)
 	@touch $@
 
-run: $(VENV)/.installed ## the local API on an embedded DynamoDB (prints its URL and an API key; ARGS="--reset" ...)
+run: $(VENV)/.installed ## the local API on an embedded DynamoDB (prints its URL and an API key; PORT=9380, ARGS="--reset" ...)
 	$(BIN)/python -m tools.local_api --port $(PORT) $(ARGS)
 
 test: lint typecheck unit e2e template-check e2e-built ## every check: lint, typecheck, unit, e2e, template-check, e2e-built
