@@ -217,17 +217,12 @@ def largest_listings(count: int) -> tuple[list[str], list[str]]:
         for i in range(count):
             made = event("create_dataset_restful", body={"name": f"huge{i}", "description": "\U0001f600" * 50000})
             assert harness.invoke("create_dataset", made)[0] == 200
-        walks: dict[str, tuple[str, dict[str, str], str]] = {
-            "restful, offset page 1": ("list_datasets_restful", {}, "")
-        }
-        walks |= {
-            "restful, page_size=1 then page_token pages (page_size=100)": (
-                "list_datasets_restful",
-                {"page_size": "1"},
-                "t",
-            )
-        }
-        walks |= {"legacy, offset by the count received": ("list_datasets_legacy", {}, "o")}
+        walks: dict[str, tuple[str, dict[str, str], str]] = {  # label: (event, first query, how it continues)
+            "restful, offset page 1": ("list_datasets_restful", {}, ""),
+            "restful, page_size=1 then page_token pages (page_size=100)":
+                ("list_datasets_restful", {"page_size": "1"}, "t"),
+            "legacy, offset by the count received": ("list_datasets_legacy", {}, "o"),
+        }  # fmt: skip
         for label, (name, query, walk) in walks.items():
             sizes, statuses, seen, next_query = [], set(), 0, dict(query)
             while True:

@@ -137,7 +137,7 @@ class ListedDataset(RestfulDataset):
         """The JSON object of ``ds`` in a listing, without ``parsing_status``: this model's defaults, then the
         dataset's fields, already validated when it was read. A page lists dozens, and an instance made and
         dumped per item was a fifth of a warm list request's CPU (``bench/REPORT.md``, warm requests);
-        ``tests/handlers`` check the two agree."""
+        ``tests/unit/test_views.py`` checks the two agree."""
         return _listed_defaults() | cls.fields_of(ds)
 
 
