@@ -115,11 +115,7 @@ def main() -> int:
         print(render(results, [name for name in [*SECTIONS, "cost"] if name in ran], []))
         return 1 if failed else 0
     pythons = results.get("coldstart", {}).get("data", {}).get("pythons", {})
-    runs = [
-        f"{n} | {r.get('code')} | {r.get('when')} | {r.get('seconds', 0):.0f}"
-        for n, r in results.items()
-        if n != "cost"
-    ]
+    runs = [f"{n} | {r['code']} | {r['when']} | {r['seconds']:.0f}" for n, r in results.items() if n != "cost"]
     smoke = " --smoke" if args.smoke else ""
     head = [
         "# Benchmarks" + (" — SMOKE RUN (tiny sizes, not figures to quote)" if args.smoke else ""),

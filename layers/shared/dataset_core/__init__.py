@@ -11,4 +11,7 @@ api_keys, authorizer   keys and the TOKEN authorizer
 storage/      all DynamoDB access, by what is stored (datasets, listings, api_keys, requests), with client,
               codec, transact and limits (what DynamoDB refuses)
 aws, config, errors, observability   botocore clients, settings, domain errors, Powertools' Logger/Metrics/Tracer
+startup       garbage collection paused while an execution environment starts (imported first, here)
 """
+
+from . import startup as startup

@@ -25,6 +25,7 @@ from ..config import settings
 from ..errors import BadRequest, DomainError, RouteNotFound
 from ..idempotency import HEADER as IDEMPOTENCY_HEADER
 from ..observability import logger, metrics, tag, tracer
+from ..startup import ends_with_first_invocation
 from . import request
 from .responses import (
     ProxyResponse,
@@ -180,6 +181,5 @@ def lambda_handler_for(app: App) -> Callable[[dict[str, Any], LambdaContext], Pr
     handler = serve
     if tracing:
         handler = tracer().capture_lambda_handler(handler)
-    return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)(
-        handler
-    )
+    logged = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    return ends_with_first_invocation(logged(handler))
