@@ -46,7 +46,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dataset_core import api_keys
+from dataset_core import api_keys, scopes
 from dataset_core.errors import DomainError
 from tools import local_state, template
 from tools.usage_plans import DEFAULT_TIER, AwsUsagePlans, LocalUsagePlans, UsagePlans, put_on_tier
@@ -91,9 +91,9 @@ def _create(command: dict[str, Any], plans: PlansFor) -> dict[str, Any]:
         raise CommandError("a tenant id is 1 to 64 characters: letters, digits, '_' or '-'")
     if len(label) > MAX_LABEL:
         raise CommandError(f"a label has at most {MAX_LABEL} characters")
-    scope = str(command.get("scope") or api_keys.READ_WRITE)
-    if scope not in api_keys.SCOPES:
-        raise CommandError(f"a key's scope is one of {', '.join(api_keys.SCOPES)}")
+    scope = str(command.get("scope") or scopes.READ_WRITE)
+    if scope not in scopes.SCOPES:
+        raise CommandError(f"a key's scope is one of {', '.join(scopes.SCOPES)}")
     expires_at = _future_epoch(command.get("expires_at"))
     tenant = str(tenant or uuid.uuid4().hex)
     tier = ensure_tier(tenant, plans)
@@ -394,7 +394,7 @@ def command_of(args: argparse.Namespace, now: float) -> dict[str, Any]:
         command.update(
             tenant=args.tenant,
             label=args.label,
-            scope=api_keys.READ_ONLY if args.read_only else api_keys.READ_WRITE,
+            scope=scopes.READ_ONLY if args.read_only else scopes.READ_WRITE,
             expires_at=expiry_from(args.expires_in, args.expires_at, now),
         )
     elif args.action == "list":

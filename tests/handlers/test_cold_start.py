@@ -41,9 +41,9 @@ def in_function(function: str, then: str, **env: str) -> Any:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def imported_by(function: str, **env: str) -> set[str]:
-    """The watched modules in ``sys.modules`` once the function's handler is imported."""
-    return set(in_function(function, f"print(json.dumps([m for m in {WATCHED!r} if m in sys.modules]))", **env))
+def imported_by(function: str, watched: list[str] = WATCHED, **env: str) -> set[str]:
+    """The ``watched`` modules in ``sys.modules`` once the function's handler is imported."""
+    return set(in_function(function, f"print(json.dumps([m for m in {watched!r} if m in sys.modules]))", **env))
 
 
 @pytest.mark.parametrize("function", ROUTE_FUNCTIONS)
@@ -57,6 +57,18 @@ def test_xray_sdk_tracing_is_there_when_switched_on() -> None:
 
 def test_the_authorizer_imports_neither_pydantic_nor_the_xray_sdk() -> None:
     assert imported_by("authorizer") & set(WATCHED) == set()
+
+
+# Our own modules a function does without: pydantic model classes cost a cold start even when never used.
+LAYER_MODULES = ["dataset_core.api_keys", "dataset_core.restful.models"]
+WITHOUT = {fn: {"dataset_core.api_keys"} for fn in ROUTE_FUNCTIONS} | {
+    "get_dataset": {"dataset_core.api_keys", "dataset_core.restful.models"}  # no route of it takes a body
+}
+
+
+@pytest.mark.parametrize("function", ROUTE_FUNCTIONS)
+def test_a_route_function_imports_neither_the_key_machinery_nor_request_models_it_does_not_take(function: str) -> None:
+    assert imported_by(function, LAYER_MODULES) & WITHOUT[function] == set()
 
 
 # A first event each function answers without DynamoDB: a route it does not serve (404), no key (refused).

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from conftest import TENANT_A, LambdaContext, function, invoke, load_event, log_lines, route_event, scan
-from dataset_core import api_keys
+from dataset_core import api_keys, scopes
 from tools.local_gateway import _allows
 
 ARN = "arn:aws:execute-api:us-east-1:123456789012:1234567890/prod"
@@ -49,14 +49,14 @@ def request_arn(method: str, resource: str) -> str:
     return f"{ARN}/{method}{resource.replace('{dataset_id}', '0' * 32)}"
 
 
-@pytest.mark.parametrize("scope", api_keys.SCOPES)
+@pytest.mark.parametrize("scope", scopes.SCOPES)
 def test_one_cached_policy_is_right_for_every_route_and_scope(table: Any, scope: str) -> None:
     """The policy issued for the first call (a GET) decides every later call of the same key."""
     key, _ = api_keys.create_key(TENANT_A, scope=scope)
     cached = authorize(key, "GET", "/api/v1/datasets")["policyDocument"]["Statement"]
     for _, _, method, resource in ROUTES:
         allowed = _allows(cached, request_arn(method, resource))
-        assert allowed is (scope == api_keys.READ_WRITE or method == "GET"), (method, resource)
+        assert allowed is (scope == scopes.READ_WRITE or method == "GET"), (method, resource)
 
 
 @pytest.mark.parametrize(("function_name", "event_name", "method", "resource"), ROUTES, ids=[r[1] for r in ROUTES])
@@ -67,7 +67,7 @@ def test_a_read_only_context_reaches_only_get_routes_and_changes_nothing(
     mine = invoke("create_dataset", route_event("create_dataset_restful", body={"name": "mine"})).body["data"]["id"]
     before = scan()
     event = route_event(event_name, dataset_id=mine if "{" in resource else None)
-    event["requestContext"]["authorizer"]["scope"] = api_keys.READ_ONLY
+    event["requestContext"]["authorizer"]["scope"] = scopes.READ_ONLY
     reply = invoke(function_name, event)
     if method == "GET":
         assert (reply.status, reply.body["code"]) == (200, 0), reply.body
@@ -130,7 +130,7 @@ def test_a_revoked_key_is_refused_as_revoked(table: Any) -> None:
 
 
 def test_the_granted_scope_is_logged(table: Any) -> None:
-    key, _ = api_keys.create_key(TENANT_A, scope=api_keys.READ_ONLY)
+    key, _ = api_keys.create_key(TENANT_A, scope=scopes.READ_ONLY)
     authorize(key)
     assert "'scope': 'read-only'" in [line for line in log_lines() if "API key accepted" in line][-1]
 
@@ -142,8 +142,8 @@ def test_keys_stored_before_scopes_and_expiry_read_as_read_write_without_expiry(
             item.pop("scope")
             table.put_item(TableName=item_table(), Item=item)
     (listed,) = api_keys.list_keys(TENANT_A)
-    assert (listed.scope, listed.expires_at) == (api_keys.READ_WRITE, None)
-    assert authorize(key)["context"]["scope"] == api_keys.READ_WRITE
+    assert (listed.scope, listed.expires_at) == (scopes.READ_WRITE, None)
+    assert authorize(key)["context"]["scope"] == scopes.READ_WRITE
 
 
 def test_an_expiry_can_be_set_and_taken_away(table: Any) -> None:

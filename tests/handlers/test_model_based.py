@@ -27,7 +27,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from moto import mock_aws
 
 from conftest import TENANT_A, TENANT_B, Reply, invoke, route_event
-from dataset_core import api_keys, errors
+from dataset_core import errors, scopes
 from dataset_core.storage import client as storage
 from dataset_core.storage import datasets as stored
 from dataset_core.storage.datasets import name_lock_key
@@ -57,7 +57,7 @@ READ_ONLY_REFUSAL = {"code": 403, "message": errors.READ_ONLY_MESSAGE, "data": N
 def as_caller(event: dict[str, Any], read_only: bool) -> dict[str, Any]:
     """The event as the authorizer leaves it for a read-only key (scope in the context), or unchanged."""
     if read_only:
-        event["requestContext"]["authorizer"]["scope"] = api_keys.READ_ONLY
+        event["requestContext"]["authorizer"]["scope"] = scopes.READ_ONLY
     return event
 
 

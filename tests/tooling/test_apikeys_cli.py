@@ -23,7 +23,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from dataset_core import api_keys, config
+from dataset_core import api_keys, config, scopes
 from dataset_core.storage import client as storage
 from local_server import cli, mint, running
 from tools import apikeys, template
@@ -370,7 +370,7 @@ def test_scope_and_expiry_on_a_deployed_table(capsys: pytest.CaptureFixture[str]
     key = capsys.readouterr().out.strip()
     found = api_keys.authenticate(f"Bearer {key}")
     assert found is not None
-    assert found.scope == api_keys.READ_ONLY
+    assert found.scope == scopes.READ_ONLY
     assert found.expires_at is not None
     assert abs(found.expires_at - (time.time() + 30 * 86400)) < 60
     assert apikeys.main([*target, "set-expiry", found.key_id, "--never"]) == 0

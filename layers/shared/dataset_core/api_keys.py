@@ -22,15 +22,11 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from .scopes import READ_WRITE, SCOPES
 from .storage import api_keys as storage
 
 KEY_PREFIX = "ragflow-"
 _KEY_FORMAT = re.compile(r"ragflow-[A-Za-z0-9_\-]{32,128}")
-
-
-READ_WRITE = "read-write"
-READ_ONLY = "read-only"
-SCOPES = (READ_WRITE, READ_ONLY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .api_keys import READ_ONLY, ApiKey, Refused, check
+from .api_keys import ApiKey, Refused, check
+from .scopes import READ_ONLY
 
 _WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 

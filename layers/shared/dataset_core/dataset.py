@@ -4,8 +4,6 @@
 keys of the legacy API's dataset object; each API generation is a view of it.
 """
 
-from __future__ import annotations
-
 from email.utils import formatdate
 from typing import Any, Literal, get_args
 

@@ -7,11 +7,9 @@ size as RAGFlow measures it. What DynamoDB cannot hold (a dataset past 400 KB, n
 past 32 levels) is refused by ``storage.limits`` before any write.
 """
 
-from __future__ import annotations
-
 import json
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -137,7 +135,7 @@ class ParserConfig(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _fits(self) -> ParserConfig:
+    def _fits(self) -> Self:
         """v0.27.0's one size limit, measured as it measures it (api/utils/validation_utils.py:
         CreateDatasetReq.validate_parser_config_json_length): the characters of the complete config, every
         default included, as compact JSON with non-ASCII characters unescaped."""

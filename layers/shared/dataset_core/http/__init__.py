@@ -2,6 +2,6 @@
 API Gateway event carries, checked before any model), ``responses`` (the envelope and the one table mapping
 domain errors to statuses and codes)."""
 
-from .app import App, Success, lambda_handler_for, ok
+from .app import App, Success, lambda_handler_for, ok, without_default
 
-__all__ = ["App", "Success", "lambda_handler_for", "ok"]
+__all__ = ["App", "Success", "lambda_handler_for", "ok", "without_default"]

@@ -58,6 +58,12 @@ H = TypeVar("H", bound=Handler)
 M = TypeVar("M", bound=BaseModel)
 
 
+def without_default(schema: dict[str, Any]) -> None:
+    """A field's ``json_schema_extra`` that keeps its default out of the OpenAPI document: a default that only
+    marks "not sent" (or "not asked for") is no value a client should see."""
+    schema.pop("default", None)
+
+
 class NoQuery(BaseModel):
     """The query of a route that takes none: any parameter is refused, as RAGFlow's strict models do."""
 

@@ -12,9 +12,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..api_keys import READ_ONLY
 from ..config import settings
 from ..errors import BadRequest, KeyIsReadOnly, PayloadTooLarge, Unauthorized, UnsupportedMediaType
+from ..scopes import READ_ONLY
 
 MULTI_VALUED_QUERY = {"ids"}
 """Query parameters a client may repeat (``?ids=a&ids=b``); of any other, the first occurrence counts."""

@@ -1,8 +1,6 @@
 """Request and response shapes of the legacy API, with its field names."""
 
-from __future__ import annotations
-
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -18,7 +16,7 @@ class LegacyCreateRequest(BaseModel):
     name: str | None = None
 
     @model_validator(mode="after")
-    def _one_name(self) -> LegacyCreateRequest:
+    def _one_name(self) -> Self:
         if self.dataset_name is None and self.name is None:
             raise ValueError("dataset_name is required")
         if self.dataset_name is not None and self.name is not None and self.dataset_name != self.name:
@@ -94,7 +92,7 @@ class LegacyDataset(BaseModel):
     vector_similarity_weight: float
 
     @classmethod
-    def of(cls, ds: Dataset) -> LegacyDataset:
+    def of(cls, ds: Dataset) -> Self:
         return cls(
             create_date=http_date(ds.create_time),
             update_date=http_date(ds.update_time),

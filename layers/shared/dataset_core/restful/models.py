@@ -6,12 +6,10 @@ Fields are declared in v0.27.0's order, because that is the order of the lines o
 query values arrive as strings.
 """
 
-from __future__ import annotations
-
 import contextlib
 import json
 import re
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import (
     BaseModel,
@@ -27,6 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from .. import embedding
 from ..dataset import ChunkMethod, Order
+from ..http import without_default
 from ..ids import normalize_id
 from ..parser_config import ParserConfig
 
@@ -141,7 +140,7 @@ class _DatasetFields(_Strict):
         return handler(value)
 
     @model_validator(mode="after")
-    def _parser_dependency(self) -> _DatasetFields:
+    def _parser_dependency(self) -> Self:
         """CreateDatasetReq.validate_parser_dependency: a chunk method, or an ingestion pipeline
         (``parse_type`` and ``pipeline_id``), not both; ``parse_type: 1`` drops the ``pipeline_id``."""
         if self.parse_type == 1:
@@ -165,10 +164,6 @@ class _DatasetFields(_Strict):
 
 class CreateDatasetRequest(_DatasetFields):
     """POST /datasets. ``chunk_method`` omitted is ``naive``, unless a pipeline is given."""
-
-
-def without_default(schema: dict[str, Any]) -> None:
-    schema.pop("default", None)
 
 
 class UpdateDatasetRequest(_DatasetFields):

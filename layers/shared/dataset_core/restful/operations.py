@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import datasets, embedding, idempotency, page_tokens, parser_config, payload
 from ..config import settings
@@ -24,7 +24,6 @@ from ..ids import normalize_id
 from ..names import free_name, split_name
 from ..storage import datasets as storage
 from ..storage import listings
-from .models import CreateDatasetRequest, DeleteDatasetsRequest, ListDatasetsQuery, UpdateDatasetRequest
 from .views import (
     FetchedDataset,
     ListedDataset,
@@ -34,6 +33,9 @@ from .views import (
     RestfulDataset,
     UpdatedDataset,
 )
+
+if TYPE_CHECKING:  # each function imports the request models its own routes declare (cold start)
+    from .models import CreateDatasetRequest, DeleteDatasetsRequest, ListDatasetsQuery, UpdateDatasetRequest
 
 MAX_NAME_BYTES = 128
 MAX_RENAMES = 100

@@ -1,14 +1,12 @@
 """What the RESTful API answers: the dataset as RAGFlow v0.27.0 shows it, by route, and the list's extra keys."""
 
-from __future__ import annotations
-
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..dataset import Dataset, http_date
-from .models import without_default
+from ..http import without_default
 
 
 class RestfulDataset(BaseModel):
@@ -94,7 +92,7 @@ class RestfulDataset(BaseModel):
         }
 
     @classmethod
-    def of(cls, ds: Dataset) -> RestfulDataset:
+    def of(cls, ds: Dataset) -> Self:
         return cls(**cls.fields_of(ds))
 
 
