@@ -1,5 +1,5 @@
-"""A listing's items are built without a model instance each (``ListedDataset.listed``): they must be exactly
-what the view model would have dumped, for every kind of dataset."""
+"""The RESTful API's datasets are shown without a model instance (``RestfulDataset.shown``): each must be
+exactly what its view model would have dumped, for every view and every kind of dataset."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from dataset_core import parser_config
 from dataset_core.dataset import Dataset
-from dataset_core.restful.views import ListedDataset, RestfulDataset
+from dataset_core.restful.views import FetchedDataset, ListedDataset, RestfulDataset, UpdatedDataset
 
 BASE: dict[str, Any] = {
     "id": "0" * 31 + "1",
@@ -23,6 +23,16 @@ BASE: dict[str, Any] = {
 }
 
 
+# Each view, with the fields it has and a dataset does not, as its route gives them.
+VIEWS: list[tuple[type[RestfulDataset], dict[str, Any]]] = [
+    (RestfulDataset, {}),  # create
+    (FetchedDataset, {"connectors": []}),  # get
+    (UpdatedDataset, {"connectors": [{"id": "c1", "name": "drive"}]}),  # update
+    (ListedDataset, {}),  # list (parsing_status only when asked for)
+]
+
+
+@pytest.mark.parametrize(("view", "given"), VIEWS, ids=[view.__name__ for view, _ in VIEWS])
 @pytest.mark.parametrize(
     "stored",
     [
@@ -34,9 +44,11 @@ BASE: dict[str, Any] = {
     ],
     ids=["defaults", "every optional text", "another method and a pipeline", "numbers", "a config of its own"],
 )
-def test_a_listed_dataset_is_exactly_what_its_view_model_dumps(stored: dict[str, Any]) -> None:
+def test_a_shown_dataset_is_exactly_what_its_view_model_dumps(
+    view: type[RestfulDataset], given: dict[str, Any], stored: dict[str, Any]
+) -> None:
     ds = Dataset.model_validate(BASE | stored)
-    dumped = ListedDataset(**RestfulDataset.fields_of(ds)).model_dump(mode="json", exclude={"parsing_status"})
-    listed = ListedDataset.listed(ds)
-    assert listed == dumped
-    assert {k: type(v) for k, v in listed.items()} == {k: type(v) for k, v in dumped.items()}
+    dumped = view(**RestfulDataset.fields_of(ds), **given).model_dump(mode="json", exclude=set(view.on_request))
+    shown = view.shown(ds, **given)
+    assert shown == dumped
+    assert {k: type(v) for k, v in shown.items()} == {k: type(v) for k, v in dumped.items()}

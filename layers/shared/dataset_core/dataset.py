@@ -5,6 +5,7 @@ keys of the legacy API's dataset object; each API generation is a view of it.
 """
 
 from email.utils import formatdate
+from functools import lru_cache
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -53,8 +54,10 @@ class Dataset(BaseModel):
         return with_floats(config)
 
 
+@lru_cache(maxsize=4096)
 def http_date(epoch_ms: int) -> str:
-    """RFC 1123 in GMT, as RAGFlow's rows carry it: ``Mon, 17 Jun 2024 16:00:05 GMT``."""
+    """RFC 1123 in GMT, as RAGFlow's rows carry it: ``Mon, 17 Jun 2024 16:00:05 GMT``. Remembered: a listing
+    shows two per dataset, the same ones request after request, and formatting them was a tenth of its CPU."""
     return formatdate(epoch_ms / 1000, usegmt=True)
 
 

@@ -91,20 +91,20 @@ def create(tenant_id: str, request: CreateDatasetRequest, idempotency_key: str |
 
 
 def _render(ds: Dataset) -> dict[str, Any]:
-    return RestfulDataset.of(ds).model_dump(mode="json")
+    return RestfulDataset.shown(ds)
 
 
 # ---- read ---------------------------------------------------------------------------------------------------
 
 
-def get(tenant_id: str, raw_id: str) -> FetchedDataset:
+def get(tenant_id: str, raw_id: str) -> dict[str, Any]:
     """One dataset (dataset_api_service.py: get_dataset); the path is not validated: anything that is not the
     id of one of the caller's datasets lacks permission, named as sent."""
     dataset_id = normalize_id(raw_id)
     found = storage.get_dataset(tenant_id, dataset_id) if dataset_id is not None else None
     if found is None:
         raise _lacks_permission(tenant_id, raw_id)
-    return FetchedDataset(**RestfulDataset.fields_of(found))
+    return FetchedDataset.shown(found, connectors=[])
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,7 @@ def _too_large(count: int, fit: int) -> ResponseTooLarge:
 
 
 def _view(ds: Dataset, query: ListDatasetsQuery) -> dict[str, Any]:
-    view = ListedDataset.listed(ds)
+    view = ListedDataset.shown(ds)
     if query.include_parsing_status:  # no documents here yet, so every count is 0
         view["parsing_status"] = ParsingStatus().model_dump()
     return view
@@ -227,7 +227,7 @@ def _view(ds: Dataset, query: ListDatasetsQuery) -> dict[str, Any]:
 # ---- update -------------------------------------------------------------------------------------------------
 
 
-def update(tenant_id: str, raw_id: str, request: UpdateDatasetRequest) -> UpdatedDataset:
+def update(tenant_id: str, raw_id: str, request: UpdateDatasetRequest) -> dict[str, Any]:
     """Update (dataset_api_service.py: update_dataset), checking in its order: something to change, the
     dataset, a name clash (no renaming on update), the embedding model; then the fields sent."""
     sent = request.model_fields_set - {"dataset_id"}
@@ -263,7 +263,7 @@ def update(tenant_id: str, raw_id: str, request: UpdateDatasetRequest) -> Update
 
     updated = datasets.update(tenant_id, current.id, change, missing=missing, read=current)
     connectors = request.connectors if "connectors" in sent else []
-    return UpdatedDataset(**RestfulDataset.fields_of(updated), connectors=connectors)
+    return UpdatedDataset.shown(updated, connectors=connectors)
 
 
 # ---- delete -------------------------------------------------------------------------------------------------

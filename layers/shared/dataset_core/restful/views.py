@@ -1,7 +1,7 @@
 """What the RESTful API answers: the dataset as RAGFlow v0.27.0 shows it, by route, and the list's extra keys."""
 
 from functools import cache
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -91,9 +91,16 @@ class RestfulDataset(BaseModel):
             "vector_similarity_weight": ds.vector_similarity_weight,
         }
 
+    on_request: ClassVar[tuple[str, ...]] = ()
+    """Fields shown only when the request asks for them (a caller adds them to ``shown``)."""
+
     @classmethod
-    def of(cls, ds: Dataset) -> Self:
-        return cls(**cls.fields_of(ds))
+    def shown(cls, ds: Dataset, **given: Any) -> dict[str, Any]:
+        """The JSON object of ``ds`` in this view: the view's defaults, then the dataset's fields (already
+        validated when it was read), then ``given`` (fields the view has and the dataset does not). No model
+        instance is made and dumped: that was most of a warm get's CPU, and a fifth of a warm list page's, per
+        item (``bench/REPORT.md``, warm requests). ``tests/unit/test_views.py`` checks that both agree."""
+        return _defaults(cls) | cls.fields_of(ds) | given
 
 
 class UpdatedDataset(RestfulDataset):
@@ -129,20 +136,17 @@ class ListedDataset(RestfulDataset):
     tenant_avatar: str = ""
     embedding_model_name: str = ""
     parsing_status: ParsingStatus | None = Field(default=None, json_schema_extra=without_default)
-
-    @classmethod
-    def listed(cls, ds: Dataset) -> dict[str, Any]:
-        """The JSON object of ``ds`` in a listing, without ``parsing_status``: this model's defaults, then the
-        dataset's fields, already validated when it was read. A page lists dozens, and an instance made and
-        dumped per item was a fifth of a warm list request's CPU (``bench/REPORT.md``, warm requests);
-        ``tests/unit/test_views.py`` checks the two agree."""
-        return _listed_defaults() | cls.fields_of(ds)
+    on_request = ("parsing_status",)
 
 
 @cache
-def _listed_defaults() -> dict[str, Any]:
-    fields = ListedDataset.model_fields.items()
-    return {name: field.default for name, field in fields if not field.is_required() and name != "parsing_status"}
+def _defaults(view: type[RestfulDataset]) -> dict[str, Any]:
+    """A view's plain defaults; a default made per instance (``default_factory``) is the caller's to give."""
+    return {
+        name: field.default
+        for name, field in view.model_fields.items()
+        if not field.is_required() and field.default_factory is None and name not in view.on_request
+    }
 
 
 class OwnerCount(BaseModel):
