@@ -37,7 +37,7 @@ ABOUT = (
     "create, list, get, rename, delete one dataset; the authorizer with a registered key), then 5 warm ones (3 "
     "at a CPU share). The **floor** is a bare handler: `import boto3`, one client, the DynamoDB calls the handler "
     "made for such a request. Times run from the child's first line (*wall* adds interpreter start-up and exit); "
-    "medians (min-max) of 7 runs after a warm-up round (at a CPU share no warm-up, and 5 runs at other sizes); "
+    "medians (min-max) of 11 runs after a warm-up round (at a CPU share no warm-up and 7 runs, 5 at other sizes); "
     "in a group, variants and floor rotate round after round. *Without DynamoDB time*: the warm requests' "
     "median time in DynamoDB calls taken out of both sides. At *N MB's CPU share*, a cgroup gives the run "
     "N/1769 of a core (Lambda's vCPU share; moto outside it; this is no Graviton2). *no .pyc*: a copy of the "
@@ -158,8 +158,8 @@ def groups(smoke: bool, pys: dict[str, Path]) -> list[tuple[str, list[tuple[Setu
     """(title, setups measured side by side with their functions, warm-up rounds, rounds)."""
     runtime, *others = pys
     whatif = [(Setup(runtime, None, variant), WHATIF) for variant in list(VARIANTS)[1:]]
-    found = [(f"Python {runtime}, a full core; what-ifs", [(Setup(runtime), FUNCTIONS), *whatif], 1, 7)]
-    found += [(f"Python {py}, a full core", [(Setup(py), FUNCTIONS)], 1, 7) for py in others]
+    found = [(f"Python {runtime}, a full core; what-ifs", [(Setup(runtime), FUNCTIONS), *whatif], 1, 11)]
+    found += [(f"Python {py}, a full core", [(Setup(py), FUNCTIONS)], 1, 11) for py in others]
     configured = [(Setup(runtime, common.memory_size(fn)), [fn]) for fn in FUNCTIONS]
     other = [(Setup(runtime, mb), [fn]) for fn, sizes in OTHER_SIZES.items() for mb in sizes]
     found += [(f"Python {runtime} at the CPU share of the template's memory size", configured, 0, 7)]
