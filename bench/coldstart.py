@@ -287,7 +287,7 @@ def section(smoke: bool) -> dict[str, Any]:
     common.WORK.mkdir(parents=True, exist_ok=True)
     with MotoServer("bench-coldstart") as db, tempfile.TemporaryDirectory(dir=common.WORK) as scratch:
         seed.use_table(db.endpoint, db.table_name)
-        runner = Runner(db, pys, Path(scratch), 150 if smoke else 700)
+        runner = Runner(db, pys, Path(scratch), 150 if smoke else 1200)
         tables, targets, data = measure_groups(runner, smoke)
         tables += where_time_goes(runner, smoke)
         datagrams = 0
