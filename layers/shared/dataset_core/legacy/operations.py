@@ -45,13 +45,13 @@ def create(tenant_id: str, request: LegacyCreateRequest, idempotency_key: str | 
     )
 
 
-def list_datasets(tenant_id: str, query: LegacyListQuery) -> list[dict[str, Any]]:
+def list_datasets(tenant_id: str, query: LegacyListQuery) -> payload.Encoded:
     """Up to ``count`` datasets from ``offset``, fewer if more would not fit in one Lambda response: the
     legacy API's clients page by the number of datasets they received."""
     limit = datasets.MAX_PAGE if query.count == -1 else query.count
     listing = datasets.page(tenant_id, orderby=query.orderby, descending=query.desc, offset=query.offset, limit=limit)
     views = [LegacyDataset.of(ds).model_dump(mode="json") for ds in listing.datasets]
-    return views[: payload.fitting(views)]
+    return payload.fitted(views).json
 
 
 def get(tenant_id: str, raw_id: str) -> LegacyDataset:

@@ -109,7 +109,7 @@ def get(tenant_id: str, raw_id: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class DatasetPage:
-    data: list[dict[str, Any]]
+    data: payload.Encoded  # the page's datasets, as a JSON array
     total: int
     next_page_token: str | None
 
@@ -147,14 +147,14 @@ def list_datasets(tenant_id: str, query: ListDatasetsQuery) -> DatasetPage | Own
         with_total=True,
     )
     views = [_view(ds, query) for ds in listing.datasets]
-    fit = payload.fitting(views)
-    if fit < len(views) and after is None:
-        raise _too_large(len(views), fit)
-    kept = listing.datasets[:fit]
+    fit = payload.fitted(views)
+    if fit.kept < len(views) and after is None:
+        raise _too_large(len(views), fit.kept)
+    kept = listing.datasets[: fit.kept]
     token = None
-    if (listing.more or fit < len(views)) and kept:
+    if (listing.more or fit.kept < len(views)) and kept:
         token = page_tokens.encode(tenant_id, query.orderby, query.desc, kept[-1].id, kept[-1].update_time)
-    return DatasetPage(views[:fit], listing.total or 0, token)
+    return DatasetPage(fit.json, listing.total or 0, token)
 
 
 def _ext_filters(query: ListDatasetsQuery) -> dict[str, Any]:
@@ -186,10 +186,10 @@ def _filtered_page(tenant_id: str, query: ListDatasetsQuery) -> DatasetPage:
         found = storage.get_datasets(tenant_id, page_ids)
         page = [found[i] for i in page_ids if i in found]
     views = [_view(ds, query) for ds in page]
-    fit = payload.fitting(views)
-    if fit < len(views):
-        raise _too_large(len(views), fit)
-    return DatasetPage(views, len(matches), None)
+    fit = payload.fitted(views)
+    if fit.kept < len(views):
+        raise _too_large(len(views), fit.kept)
+    return DatasetPage(fit.json, len(matches), None)
 
 
 def _ordered(candidates: Iterable[Any], tenant_id: str, query: ListDatasetsQuery) -> list[Any]:
