@@ -34,16 +34,17 @@ TITLE = "Cold start (target: handler ≤ 1.2 × the floor); warm requests (targe
 ABOUT = (
     "A run is a fresh interpreter that imports one function's `app.py` as Lambda lays it out, in the template's "
     "environment (X-Ray's daemon a socket of ours), and serves a first request from `events/` (current API: "
-    "create, list, get, rename, delete one dataset; the authorizer with a registered key), then 5 warm ones (3 "
-    "at a CPU share). The **floor** is a bare handler: `import boto3`, one client, the DynamoDB calls the handler "
-    "made for such a request. Times run from the child's first line (*wall* adds interpreter start-up and exit); "
-    "medians (min-max) of 11 runs after a warm-up round (at a CPU share no warm-up and 7 runs, 5 at other sizes); "
-    "in a group, variants and floor rotate round after round. *Without DynamoDB time*: the warm requests' "
-    "median time in DynamoDB calls taken out of both sides. At *N MB's CPU share*, a cgroup gives the run "
-    "N/1769 of a core (Lambda's vCPU share; moto outside it; this is no Graviton2). *no .pyc*: a copy of the "
-    "code without `__pycache__`, `PYTHONDONTWRITEBYTECODE=1` (Lambda's code folders are read-only); *X-Ray SDK "
-    "tracing*: `XRAY_SDK_TRACING=true`; *collector on during start-up*: `dataset_core.startup`'s pause undone, "
-    "garbage collection runs as in the floor. Command: `python -m bench.run --only coldstart`."
+    "create, list, get, rename, delete one dataset; the authorizer with a registered key), then 5 warm ones (10 at "
+    "a CPU share: the warm CPU figure is their median). The **floor** is a bare handler: `import boto3`, one "
+    "client, the DynamoDB calls the handler made for such a request. Times run from the child's first line (*wall* "
+    "adds interpreter start-up and exit); medians (min-max) of 11 runs after a warm-up round (at a CPU share no "
+    "warm-up and 7 runs, 5 at other sizes); in a group, variants and floor rotate round after round. *Without "
+    "DynamoDB time*: the warm requests' median time in DynamoDB calls taken out of both sides. At *N MB's CPU "
+    "share*, a cgroup gives the run N/1769 of a core (Lambda's vCPU share; moto outside it; this is no Graviton2). "
+    "*no .pyc*: a copy of the code without `__pycache__`, `PYTHONDONTWRITEBYTECODE=1` (Lambda's code folders are "
+    "read-only); *X-Ray SDK tracing*: `XRAY_SDK_TRACING=true`; *collector on during start-up*: "
+    "`dataset_core.startup`'s pause undone, garbage collection runs as in the floor. Command: `python -m bench.run "
+    "--only coldstart`."
 )
 CHILD = common.BENCH / "coldstart_child.py"
 VENV313 = common.BENCH / ".venv313" / "bin" / "python"
@@ -222,7 +223,7 @@ def measure_groups(runner: Runner, smoke: bool) -> tuple[list[common.Table], lis
                 entries += [replace(s, variant="floor") for s in entries if s.variant == "as is"]
                 for setup in entries[n % max(1, len(entries)) :] + entries[: n % max(1, len(entries))]:
                     mode = "floor" if setup.variant == "floor" else "handler"
-                    result = runner.run(setup, fn, mode, 3 if setup.mb else 5)
+                    result = runner.run(setup, fn, mode, 10 if setup.mb else 5)
                     runs[(setup, fn)] += [result] if n >= warmup else []
         rows = []
         for fn, setup in ((fn, s) for fn in FUNCTIONS for s, fns in setups if fn in fns):
@@ -287,7 +288,7 @@ def section(smoke: bool) -> dict[str, Any]:
     common.WORK.mkdir(parents=True, exist_ok=True)
     with MotoServer("bench-coldstart") as db, tempfile.TemporaryDirectory(dir=common.WORK) as scratch:
         seed.use_table(db.endpoint, db.table_name)
-        runner = Runner(db, pys, Path(scratch), 150 if smoke else 1200)
+        runner = Runner(db, pys, Path(scratch), 150 if smoke else 1600)
         tables, targets, data = measure_groups(runner, smoke)
         tables += where_time_goes(runner, smoke)
         datagrams = 0
