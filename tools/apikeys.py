@@ -38,7 +38,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -146,7 +145,7 @@ def ensure_tier(tenant: str, plans: PlansFor) -> str | None:
 
 def _shown(key: api_keys.ApiKey) -> dict[str, Any]:
     """A key's record as the operator sees it (its usage key is the tenant's, shown by ``tier``'s records)."""
-    return {k: v for k, v in asdict(key).items() if k != "usage_key"}
+    return {k: v for k, v in key._asdict().items() if k != "usage_key"}
 
 
 def _revoke(command: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ import re
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .scopes import READ_WRITE, SCOPES
 from .storage import api_keys as storage
@@ -29,8 +29,7 @@ KEY_PREFIX = "ragflow-"
 _KEY_FORMAT = re.compile(r"ragflow-[A-Za-z0-9_\-]{32,128}")
 
 
-@dataclass(frozen=True, slots=True)
-class ApiKey:
+class ApiKey(NamedTuple):
     key_id: str
     tenant_id: str
     label: str
@@ -45,8 +44,7 @@ class ApiKey:
         return self.expires_at is not None and now >= self.expires_at
 
 
-@dataclass(frozen=True, slots=True)
-class UsageTier:
+class UsageTier(NamedTuple):
     """Which usage plan meters a tenant, and the API Gateway API key (id and value) it meters it by."""
 
     tier: str
@@ -58,8 +56,7 @@ USAGE_KEY_ATTEMPTS = 3
 """Times ``create_key`` reads the tenant's usage key again when an operator changed it meanwhile."""
 
 
-@dataclass(frozen=True, slots=True)
-class Refused:
+class Refused(NamedTuple):
     """Why a key gets no access, as a reason code a metric can count: ``malformed`` (not a key at all),
     ``unknown``, ``revoked`` or ``expired``."""
 

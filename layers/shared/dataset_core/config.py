@@ -13,9 +13,8 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import cache
-from typing import Literal, TypeVar, cast
+from typing import Literal, NamedTuple, TypeVar, cast
 
 from .embedding import Setup
 
@@ -34,8 +33,7 @@ class ConfigurationError(ValueError):
     """A setting that cannot work; the message names it."""
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     table_name: str
     """The one DynamoDB table."""
     dynamodb_endpoint: str | None

@@ -10,7 +10,7 @@ is imported only by the format check, as ``config`` is imported by the authorize
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import UnsupportedModel
 
@@ -52,8 +52,7 @@ def split(value: str) -> tuple[str, str, str]:
     return value, DEFAULT_INSTANCE, ""
 
 
-@dataclass(frozen=True)
-class Setup:
+class Setup(NamedTuple):
     """The models a tenant may embed with: provider -> instance -> model names, all lower-cased, as RAGFlow's
     database (MySQL's case-insensitive collation) compares them."""
 

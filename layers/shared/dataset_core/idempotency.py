@@ -15,8 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -28,8 +27,7 @@ RETENTION_SECONDS = 24 * 3600
 _KEY_CHARS = frozenset(chr(c) for c in range(0x21, 0x7F))
 
 
-@dataclass(frozen=True)
-class RequestKey:
+class RequestKey(NamedTuple):
     """One request as an idempotency key names it: the tenant, the key, and a fingerprint of what was asked."""
 
     tenant_id: str

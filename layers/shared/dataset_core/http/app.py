@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -41,8 +40,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
-@dataclass(frozen=True)
-class Success:
+class Success(NamedTuple):
     """What a route returns: ``data`` and any envelope keys its contract adds (``total_datasets`` ...)."""
 
     data: Any
@@ -70,8 +68,7 @@ class NoQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     """One operation: its method and ``resource`` (the template's path), its input models and its answers."""
 
     method: str

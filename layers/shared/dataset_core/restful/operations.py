@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import datasets, embedding, idempotency, page_tokens, parser_config, payload
 from ..config import settings
@@ -107,8 +106,7 @@ def get(tenant_id: str, raw_id: str) -> dict[str, Any]:
     return FetchedDataset.shown(found, connectors=[])
 
 
-@dataclass(frozen=True)
-class DatasetPage:
+class DatasetPage(NamedTuple):
     data: payload.Encoded  # the page's datasets, as a JSON array
     total: int
     next_page_token: str | None

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 from ..dataset import Dataset, Order
@@ -34,8 +33,7 @@ REFS_PER_PAGE = MAX_TRANSACTION_DATASETS * 10
 # ---- listings ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Listing:
+class Listing(NamedTuple):
     datasets: list[Dataset]
     total: int | None  # the tenant's dataset count, when asked for
     more: bool  # at least one more dataset follows the last one

@@ -8,8 +8,7 @@ DynamoDB removes it.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .client import client, table
 from .codec import item, plain
@@ -21,8 +20,7 @@ if TYPE_CHECKING:
 PREFIX = "REQUEST#"
 
 
-@dataclass(frozen=True)
-class RequestRecord:
+class RequestRecord(NamedTuple):
     tenant_id: str
     key: str
     fingerprint: str
