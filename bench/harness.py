@@ -11,6 +11,7 @@ where every botocore client passes: ``BaseClient._make_api_call`` (operation, pa
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from types import ModuleType, SimpleNamespace, TracebackType
@@ -50,9 +51,10 @@ class Recorder:
     """``with Recorder() as rec:`` every DynamoDB call this process makes lands in ``rec.calls``."""
 
     fake_writes: bool = False
-    latency: float = 0.0  # seconds each call waits first, the GIL released, as a network wait would (see ``waits``)
+    latency: float = 0.0  # seconds each call waits first, the GIL released, as a network wait would (``overlapped``)
     calls: list[Call] = field(default_factory=list)
-    wire: float = 0.0
+    spans: list[tuple[float, float]] = field(default_factory=list)  # each send and reply read, of every thread
+    _wire: threading.local = field(default_factory=threading.local)  # the wire time of this thread's call
 
     def __enter__(self) -> Recorder:
         call, send, read = ORIGINAL
@@ -60,7 +62,7 @@ class Recorder:
         def recorded(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
             if client.meta.service_model.service_name != "dynamodb":
                 return call(client, operation, params)
-            self.wire, started, answer = 0.0, time.perf_counter(), dict[str, Any]()
+            self._wire.ms, started, answer = 0.0, time.perf_counter(), dict[str, Any]()
             time.sleep(self.latency)
             try:
                 answer = {} if self.fake_writes and operation in WRITES else call(client, operation, params)
@@ -70,7 +72,7 @@ class Recorder:
                 raise
             finally:
                 spent = (time.perf_counter() - started) * 1000
-                self.calls.append(Call(operation, params, answer, spent, self.wire, started))
+                self.calls.append(Call(operation, params, answer, spent, self._wire.ms, started))
 
         def timed(original: Any) -> Any:
             def wrapper(*args: Any) -> Any:
@@ -78,7 +80,8 @@ class Recorder:
                 try:
                     return original(*args)
                 finally:
-                    self.wire += (time.perf_counter() - started) * 1000
+                    self.spans.append(span := (started, time.perf_counter()))
+                    self._wire.ms += (span[1] - span[0]) * 1000
 
             return wrapper
 
@@ -90,16 +93,15 @@ class Recorder:
         BaseClient._make_api_call, endpoint.Endpoint._send, endpoint.convert_to_response_dict = ORIGINAL  # type: ignore[attr-defined]
 
 
-def waits(calls: list[Call]) -> int:
-    """Round trips of latency: calls that overlap in time (issued together, on threads) count once.
-
-    In-process moto never waits on a socket, so a call holds the GIL until it is done and a thread started
-    beside it may not even begin: record with a ``latency`` for calls to overlap as they do over a network."""
-    waves, end = 0, -1.0
-    for c in sorted(calls, key=lambda c: c.start):
-        waves += c.start >= end
-        end = max(end, c.start + c.ms / 1000)
-    return waves
+def overlapped(spans: list[tuple[float, float]]) -> tuple[int, float]:
+    """Round trips of latency (spans that overlap, calls issued together, count once) and the ms they cover.
+    In-process moto holds the GIL through a call: record with a ``latency`` for calls to overlap as on a network."""
+    groups, covered, end = 0, 0.0, float("-inf")
+    for start, stop in sorted(spans):
+        groups += start >= end
+        covered += max(0.0, stop - max(start, end))
+        end = max(end, stop)
+    return groups, covered * 1000
 
 
 def raw(client: BaseClient, operation: str, params: dict[str, Any]) -> dict[str, Any]:

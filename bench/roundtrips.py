@@ -172,7 +172,7 @@ def _run(scenario: Scenario, fx: Fixture, client: Any, log: LogBytes) -> Row:
     elif body.get("total_datasets", fx.count) != fx.count:
         row.detail = f"total_datasets {body['total_datasets']} != {fx.count}"
     row.calls, row.total = dict(Counter(c.operation for c in recorder.calls)), len(recorder.calls)
-    row.waits = harness.waits(recorder.calls)
+    row.waits = harness.overlapped([(c.start, c.start + c.ms / 1000) for c in recorder.calls])[0]
     row.read_units, row.write_units = capacity.request_units(recorder.calls, partial(harness.raw, client))
     row.log_bytes = log.bytes + len(printed.getvalue().encode())
     if not row.detail:

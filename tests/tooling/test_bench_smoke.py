@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from bench import capacity, roundtrips
+from bench import capacity, harness, roundtrips
 from bench.harness import Call
 
 SCENARIOS = [s for s in roundtrips.scenarios() if s.target is not None]
@@ -100,3 +100,19 @@ def test_a_projected_read_costs_the_whole_item() -> None:
     projected = call("Query", {"TableName": "t", "ProjectionExpression": "pk, sk"}, {"Items": [LOCK] * 4})
     whole = {"Items": [DATASET] * 4}
     assert capacity.request_units([projected], lambda op, params: whole)[0] == 1.0 * 0.5 * 2  # 4.1 KB, eventual
+
+
+# Calls in flight together wait once: the round trips of latency a request costs, and the time it waits.
+OVERLAPS = [
+    ("no call", [], (0, 0.0)),
+    ("one call", [(0.0, 0.010)], (1, 10.0)),
+    ("a cursor page's Query and counter, issued together", [(0.0, 0.010), (0.002, 0.008)], (1, 10.0)),
+    ("two calls overlapping in part", [(0.005, 0.015), (0.0, 0.010)], (1, 15.0)),
+    ("one call after the other", [(0.0, 0.010), (0.010, 0.020)], (2, 20.0)),
+]
+
+
+@pytest.mark.parametrize(("case", "spans", "expected"), OVERLAPS, ids=[o[0] for o in OVERLAPS])
+def test_overlapping_calls_count_once(case: str, spans: list[tuple[float, float]], expected: tuple[int, float]) -> None:
+    groups, covered = harness.overlapped(spans)
+    assert (groups, round(covered, 6)) == expected
