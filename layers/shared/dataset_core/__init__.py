@@ -7,7 +7,7 @@ datasets      operations both generations share (create, get, update, delete, pa
 dataset       the stored dataset record (and its config's numbers as DynamoDB returns them)
 parser_config, embedding, names, ids   the rules of its fields
 idempotency, page_tokens, payload, contention   retried creates, signed cursors, the 6 MB answer, retry budgets
-api_keys, authorizer   keys and the TOKEN authorizer
+api_keys, authorizer, scopes   keys, the TOKEN authorizer, and the scopes a key grants
 storage/      all DynamoDB access, by what is stored (datasets, listings, api_keys, requests), with client,
               codec, transact and limits (what DynamoDB refuses)
 aws, config, errors, observability   botocore clients, settings, domain errors, Powertools' Logger/Metrics/Tracer
