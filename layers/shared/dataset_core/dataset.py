@@ -57,7 +57,8 @@ class Dataset(BaseModel):
 @lru_cache(maxsize=4096)
 def http_date(epoch_ms: int) -> str:
     """RFC 1123 in GMT, as RAGFlow's rows carry it: ``Mon, 17 Jun 2024 16:00:05 GMT``. Remembered: a listing
-    shows two per dataset, the same ones request after request, and formatting them was a tenth of its CPU."""
+    shows two per dataset, the same ones request after request, and formatting them was a visible share of its
+    CPU (``bench/REPORT.md``, warm requests)."""
     return formatdate(epoch_ms / 1000, usegmt=True)
 
 

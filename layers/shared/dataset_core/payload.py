@@ -22,8 +22,8 @@ _MARK = "\x00encoded:"
 
 class Encoded(str):
     """JSON text made by ``dumps``, put into a larger answer as it is rather than decoded and encoded again: a
-    listing is encoded once, both to learn that it fits and to answer (encoding was half of a warm listing's
-    CPU, ``bench/REPORT.md``)."""
+    listing is encoded once, both to learn that it fits and to answer (encoding twice was a large share of a
+    warm listing's CPU, ``bench/REPORT.md``)."""
 
 
 class Fitted(NamedTuple):
@@ -67,7 +67,7 @@ def cost(text: str) -> int:
 def fitted(items: Sequence[Any]) -> Fitted:
     """The items, from the first, that fit in one response, encoded."""
     budget = MAX_RESPONSE_BYTES - _ENVELOPE_BYTES
-    whole = dumps(list(items))
+    whole = dumps(items)
     if len(whole) * _WORST_EXPANSION <= budget:
         return Fitted(len(items), Encoded(whole))  # the usual page: one encoding tells it fits, and answers
     texts = [dumps(item) for item in items]

@@ -1,8 +1,8 @@
 """Garbage collection paused while a Lambda execution environment starts.
 
-A cold start allocates some 100 000 objects (our modules, pydantic's, botocore's on the first request, the
+A cold start allocates tens of thousands of objects (our modules, pydantic's, botocore's on the first request, the
 client) that live as long as the environment, and no garbage cycle worth finding; Python's collector still
-walks them dozens of times, about a tenth of a cold start (``bench/REPORT.md``: the cold-start what-if "collector
+walks them dozens of times, a visible share of a cold start (``bench/REPORT.md``: the cold-start what-if "collector
 on during start-up"). So in an execution environment (Lambda sets ``AWS_LAMBDA_FUNCTION_NAME``) collection is
 paused from the layer's first import until the first invocation has answered; the survivors are then frozen,
 which keeps later collections from walking them again, and collection resumes. Elsewhere (tests, the local API)

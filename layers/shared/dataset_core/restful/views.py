@@ -98,7 +98,7 @@ class RestfulDataset(BaseModel):
     def shown(cls, ds: Dataset, **given: Any) -> dict[str, Any]:
         """The JSON object of ``ds`` in this view: the view's defaults, then the dataset's fields (already
         validated when it was read), then ``given`` (fields the view has and the dataset does not). No model
-        instance is made and dumped: that was a large part of a warm get's CPU, and a fifth of a warm list page's, per
+        instance is made and dumped: that was a large part of a warm get's CPU, and of a warm list page's, per
         item (``bench/REPORT.md``, warm requests). ``tests/unit/test_views.py`` checks that both agree."""
         return _defaults(cls) | cls.fields_of(ds) | given
 
