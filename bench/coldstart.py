@@ -57,7 +57,7 @@ OTHER_SIZES = {"authorizer": [512], "create_dataset": [256, 1024], "get_dataset"
 LADDER = {
     "logger_metrics": "+ Powertools Logger and Metrics",
     "pydantic": "+ import pydantic",
-    "models": "+ our router and pydantic models (dataset_core.http, legacy.models, restful.models)",
+    "models": "+ our router and create's models and rules (dataset_core.http, {legacy,restful}.create_dataset)",
     "tracer": "(opt-in, not in the sum) + Tracer(patch_modules=['botocore']): the X-Ray SDK",
     "resolver": "(replaced, not in the sum) + Powertools' APIGatewayRestResolver(enable_validation=True)",
 }

@@ -28,7 +28,7 @@ if os.environ.get("BENCH_GC_ON"):  # the what-if: the layer's start-up pause (da
 
 # What this script knows of the shared layer's insides (re-point here when modules move):
 LAYER_CLIENT = ("dataset_core.storage.client", "client")  # the module and function that make the DynamoDB client
-LAYER_BLOCKS = ["dataset_core.http", "dataset_core.legacy.models", "dataset_core.restful.models"]  # router, models
+LAYER_BLOCKS = ["dataset_core.http", "dataset_core.legacy.create_dataset", "dataset_core.restful.create_dataset"]
 
 
 def ms(since: float) -> float:

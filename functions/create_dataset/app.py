@@ -2,11 +2,11 @@
 
 from dataset_core import errors
 from dataset_core.http import App, Success, lambda_handler_for, ok
-from dataset_core.legacy import operations as legacy
-from dataset_core.legacy.models import LegacyCreated, LegacyCreateRequest
-from dataset_core.restful import operations as restful
-from dataset_core.restful.models import CreateDatasetRequest
-from dataset_core.restful.views import RestfulDataset
+from dataset_core.legacy import create_dataset as legacy
+from dataset_core.legacy.create_dataset import LegacyCreated, LegacyCreateRequest
+from dataset_core.restful import create_dataset as restful
+from dataset_core.restful.create_dataset import CreateDatasetRequest
+from dataset_core.restful.dataset import RestfulDataset
 
 app = App()
 

@@ -2,11 +2,10 @@
 
 from dataset_core import errors
 from dataset_core.http import App, Success, lambda_handler_for, ok
-from dataset_core.legacy import operations as legacy
-from dataset_core.legacy.models import LegacyDeleted
-from dataset_core.restful import operations as restful
-from dataset_core.restful.models import DeleteDatasetsRequest
-from dataset_core.restful.views import DeleteResult
+from dataset_core.legacy import delete_dataset as legacy
+from dataset_core.legacy.delete_dataset import LegacyDeleted
+from dataset_core.restful import delete_dataset as restful
+from dataset_core.restful.delete_dataset import DeleteDatasetsRequest, DeleteResult
 
 app = App()
 

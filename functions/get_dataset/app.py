@@ -2,10 +2,10 @@
 
 from dataset_core import errors
 from dataset_core.http import App, Success, lambda_handler_for, ok
-from dataset_core.legacy import operations as legacy
-from dataset_core.legacy.models import LegacyDataset
-from dataset_core.restful import operations as restful
-from dataset_core.restful.views import FetchedDataset
+from dataset_core.legacy import get_dataset as legacy
+from dataset_core.legacy.dataset import LegacyDataset
+from dataset_core.restful import get_dataset as restful
+from dataset_core.restful.get_dataset import FetchedDataset
 
 app = App()
 

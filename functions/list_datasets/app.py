@@ -2,11 +2,11 @@
 
 from dataset_core import errors
 from dataset_core.http import App, Success, lambda_handler_for, ok
-from dataset_core.legacy import operations as legacy
-from dataset_core.legacy.models import LegacyDataset, LegacyListQuery
-from dataset_core.restful import operations as restful
-from dataset_core.restful.models import ListDatasetsQuery
-from dataset_core.restful.views import ListedDataset, OwnerFilter, PageInfo
+from dataset_core.legacy import list_datasets as legacy
+from dataset_core.legacy.dataset import LegacyDataset
+from dataset_core.legacy.list_datasets import LegacyListQuery
+from dataset_core.restful import list_datasets as restful
+from dataset_core.restful.list_datasets import ListDatasetsQuery, ListedDataset, OwnerFilter, PageInfo
 
 app = App()
 

@@ -2,11 +2,11 @@
 
 from dataset_core import errors
 from dataset_core.http import App, Success, lambda_handler_for, ok
-from dataset_core.legacy import operations as legacy
-from dataset_core.legacy.models import LegacyDataset, LegacyUpdateRequest
-from dataset_core.restful import operations as restful
-from dataset_core.restful.models import UpdateDatasetRequest
-from dataset_core.restful.views import UpdatedDataset
+from dataset_core.legacy import update_dataset as legacy
+from dataset_core.legacy.dataset import LegacyDataset
+from dataset_core.legacy.update_dataset import LegacyUpdateRequest
+from dataset_core.restful import update_dataset as restful
+from dataset_core.restful.update_dataset import UpdateDatasetRequest, UpdatedDataset
 
 app = App()
 

@@ -9,7 +9,10 @@ import pytest
 
 from dataset_core import parser_config
 from dataset_core.dataset import Dataset
-from dataset_core.restful.views import FetchedDataset, ListedDataset, RestfulDataset, UpdatedDataset
+from dataset_core.restful.dataset import RestfulDataset
+from dataset_core.restful.get_dataset import FetchedDataset
+from dataset_core.restful.list_datasets import ListedDataset
+from dataset_core.restful.update_dataset import UpdatedDataset
 
 BASE: dict[str, Any] = {
     "id": "0" * 31 + "1",

@@ -1,8 +1,9 @@
 """The shared layer: everything the Lambda functions do, written once.
 
 http/         routing, validation, the envelope; the one place domain errors become responses
-legacy/       /api/v1/dataset (singular): RAGFlow's 2024 API reference - models and operations
-restful/      /api/v1/datasets (plural): RAGFlow v0.27's RESTful API - models (requests), views (answers), operations
+legacy/       /api/v1/dataset (singular): RAGFlow's 2024 API reference
+restful/      /api/v1/datasets (plural): RAGFlow v0.27's RESTful API
+              each a module per function (its request, its answer, its rules) and the dataset as it shows it
 datasets      operations both generations share (create, get, update, delete, page)
 dataset       the stored dataset record (and its config's numbers as DynamoDB returns them)
 parser_config, embedding, names, ids   the rules of its fields

@@ -1,12 +1,13 @@
-"""What the RESTful API answers: the dataset as RAGFlow v0.27.0 shows it, by route, and the list's extra keys."""
+"""The dataset as the RESTful API shows it (RAGFlow v0.27.0), the base of each route's view; and how it refuses a
+dataset the caller cannot see."""
 
 from functools import cache
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from ..dataset import Dataset, http_date
-from ..http import without_default
+from ..errors import DatasetNotFound
 
 
 class RestfulDataset(BaseModel):
@@ -103,42 +104,6 @@ class RestfulDataset(BaseModel):
         return _defaults(cls) | cls.fields_of(ds) | given
 
 
-class UpdatedDataset(RestfulDataset):
-    """The dataset after an update, with the ``connectors`` the request sent (``[]`` if none)."""
-
-    connectors: list[dict[str, Any]]
-
-
-class FetchedDataset(RestfulDataset):
-    """One dataset: with the bytes of its documents (none here) and its connectors (none here)."""
-
-    size: int = 0
-    connectors: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class ParsingStatus(BaseModel):
-    """Only with ``include_parsing_status=true``; all 0 (documents are out of scope)."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    unstart_count: Literal[0] = 0
-    running_count: Literal[0] = 0
-    cancel_count: Literal[0] = 0
-    done_count: Literal[0] = 0
-    fail_count: Literal[0] = 0
-
-
-class ListedDataset(RestfulDataset):
-    """A dataset in a listing: with its owner's nickname and avatar (tenants have neither here) and the name of
-    a tenant-model id (none here); ``parsing_status`` when asked for."""
-
-    nickname: str = ""
-    tenant_avatar: str = ""
-    embedding_model_name: str = ""
-    parsing_status: ParsingStatus | None = Field(default=None, json_schema_extra=without_default)
-    on_request = ("parsing_status",)
-
-
 @cache
 def _defaults(view: type[RestfulDataset]) -> dict[str, Any]:
     """A view's plain defaults; a default made per instance (``default_factory``) is the caller's to give."""
@@ -149,37 +114,6 @@ def _defaults(view: type[RestfulDataset]) -> dict[str, Any]:
     }
 
 
-class OwnerCount(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-
-    id: str = Field(description="The owner's tenant id")
-    label: str = Field(description="The owner's nickname (tenants have none here)")
-    count: int = Field(ge=0)
-
-
-class OwnerFilter(BaseModel):
-    """``type=filter``: how many datasets each owner the caller can see holds (only the caller, here)."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    filter: dict[Literal["owner"], list[OwnerCount]]
-    total: int = Field(ge=0)
-
-
-class PageInfo(BaseModel):
-    """The list's envelope keys beside ``code``, ``message`` and ``data`` (not with ``type=filter``)."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    total_datasets: int = Field(ge=0, description="All the datasets that match, before paging")
-    next_page_token: str | None = Field(
-        description="Pass as page_token for the next page; null on the last page (beyond RAGFlow)"
-    )
-
-
-class DeleteResult(BaseModel):
-    """How many datasets were deleted (all or none of the ids given)."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    success_count: int = Field(ge=0)
+def lacks_permission(tenant_id: str, what: str) -> DatasetNotFound:
+    """Any id or name that is not one of the caller's datasets, named as sent (dataset_api_service.py)."""
+    return DatasetNotFound(f"User '{tenant_id}' lacks permission for dataset '{what}'")
