@@ -1,5 +1,5 @@
-"""The RESTful API's datasets are shown without a model instance (``RestfulDataset.shown``): each must be
-exactly what its view model would have dumped, for every view and every kind of dataset."""
+"""Datasets are shown without a model instance (``RestfulDataset.shown``, ``LegacyDataset.shown``): each must
+be exactly what its view model would have dumped, for every view and every kind of dataset."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from dataset_core import parser_config
-from dataset_core.dataset import Dataset
+from dataset_core.dataset import Dataset, http_date
+from dataset_core.legacy.dataset import LegacyDataset
 from dataset_core.restful.dataset import RestfulDataset
 from dataset_core.restful.get_dataset import FetchedDataset
 from dataset_core.restful.list_datasets import ListedDataset
@@ -26,17 +27,8 @@ BASE: dict[str, Any] = {
 }
 
 
-# Each view, with the fields it has and a dataset does not, as its route gives them.
-VIEWS: list[tuple[type[RestfulDataset], dict[str, Any]]] = [
-    (RestfulDataset, {}),  # create
-    (FetchedDataset, {"connectors": []}),  # get
-    (UpdatedDataset, {"connectors": [{"id": "c1", "name": "drive"}]}),  # update
-    (ListedDataset, {}),  # list (parsing_status only when asked for)
-]
-
-
-@pytest.mark.parametrize(("view", "given"), VIEWS, ids=[view.__name__ for view, _ in VIEWS])
-@pytest.mark.parametrize(
+# Each kind of stored dataset, as it differs from BASE.
+STORED = pytest.mark.parametrize(
     "stored",
     [
         {},
@@ -47,11 +39,36 @@ VIEWS: list[tuple[type[RestfulDataset], dict[str, Any]]] = [
     ],
     ids=["defaults", "every optional text", "another method and a pipeline", "numbers", "a config of its own"],
 )
+
+
+# Each view, with the fields it has and a dataset does not, as its route gives them.
+VIEWS: list[tuple[type[RestfulDataset], dict[str, Any]]] = [
+    (RestfulDataset, {}),  # create
+    (FetchedDataset, {"connectors": []}),  # get
+    (UpdatedDataset, {"connectors": [{"id": "c1", "name": "drive"}]}),  # update
+    (ListedDataset, {}),  # list (parsing_status only when asked for)
+]
+
+
+@pytest.mark.parametrize(("view", "given"), VIEWS, ids=[view.__name__ for view, _ in VIEWS])
+@STORED
 def test_a_shown_dataset_is_exactly_what_its_view_model_dumps(
     view: type[RestfulDataset], given: dict[str, Any], stored: dict[str, Any]
 ) -> None:
     ds = Dataset.model_validate(BASE | stored)
     dumped = view(**RestfulDataset.fields_of(ds), **given).model_dump(mode="json", exclude=set(view.on_request))
     shown = view.shown(ds, **given)
+    assert shown == dumped
+    assert {k: type(v) for k, v in shown.items()} == {k: type(v) for k, v in dumped.items()}
+
+
+@STORED
+def test_a_legacy_shown_dataset_is_exactly_what_its_model_dumps(stored: dict[str, Any]) -> None:
+    ds = Dataset.model_validate(BASE | stored)
+    dumped = LegacyDataset(
+        create_date=http_date(ds.create_time), update_date=http_date(ds.update_time), **ds.model_dump()
+    ).model_dump(mode="json")
+    shown = LegacyDataset.shown(ds)
+    assert list(shown) == list(dumped)  # the reference's key order
     assert shown == dumped
     assert {k: type(v) for k, v in shown.items()} == {k: type(v) for k, v in dumped.items()}

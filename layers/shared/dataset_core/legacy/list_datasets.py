@@ -23,5 +23,5 @@ def list_datasets(tenant_id: str, query: LegacyListQuery) -> payload.Encoded:
     legacy API's clients page by the number of datasets they received."""
     limit = datasets.MAX_PAGE if query.count == -1 else query.count
     listing = datasets.page(tenant_id, orderby=query.orderby, descending=query.desc, offset=query.offset, limit=limit)
-    views = [LegacyDataset.of(ds).model_dump(mode="json") for ds in listing.datasets]
+    views = [LegacyDataset.shown(ds) for ds in listing.datasets]
     return payload.fitted(views).json

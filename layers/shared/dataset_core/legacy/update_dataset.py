@@ -1,5 +1,7 @@
 """PUT /dataset/{dataset_id}: the fields sent, applied with the legacy API's name rules."""
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import datasets, embedding
@@ -25,7 +27,7 @@ class LegacyUpdateRequest(BaseModel):
     layout_recognize: bool | None = None  # -> parser_config.layout_recognize
 
 
-def update(tenant_id: str, raw_id: str, request: LegacyUpdateRequest) -> LegacyDataset:
+def update(tenant_id: str, raw_id: str, request: LegacyUpdateRequest) -> dict[str, Any]:
     """Apply the fields sent (a null is "not sent"); a new name follows the create rules."""
     sent = {field: value for field, value in request.model_dump(exclude_unset=True).items() if value is not None}
     if not sent:
@@ -47,4 +49,4 @@ def update(tenant_id: str, raw_id: str, request: LegacyUpdateRequest) -> LegacyD
         return ds
 
     missing = DatasetNotOwned("Only the owner of knowledgebase is authorized for this operation!")
-    return LegacyDataset.of(datasets.update(tenant_id, dataset_id(raw_id), change, missing=missing))
+    return LegacyDataset.shown(datasets.update(tenant_id, dataset_id(raw_id), change, missing=missing))
