@@ -1,12 +1,13 @@
-"""What the RESTful API's requests share: the fields create and update both take, the strict bodies, and the
-id checks (RAGFlow v0.27.0's api/utils/validation_utils.py). Each request model is its operation's module's.
+"""What the RESTful API's requests share (RAGFlow v0.27.0's api/utils/validation_utils.py): the fields create
+and update both take, strict bodies (no coercion, unknown keys refused), and the id checks. Each request model
+lives in its operation's module.
 
 Fields are declared in v0.27.0's order, because that is the order of the lines of a validation message
-(``errors.validation_line``). Bodies are strict (no coercion, unknown keys refused); the list query is lax, as
-query values arrive as strings.
+(``errors.validation_line``).
 """
 
 import re
+from collections import Counter
 from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import (
@@ -61,7 +62,7 @@ def uuid(value: str) -> str:
 
 def duplicates(ids: list[str]) -> None:
     """``Duplicate ids: '<a, b>'``: each repeated id once, in the order of its first appearance."""
-    repeated = [i for n, i in enumerate(ids) if ids.count(i) > 1 and i not in ids[:n]]
+    repeated = [i for i, times in Counter(ids).items() if times > 1]  # a Counter keeps first appearances' order
     if repeated:
         raise PydanticCustomError("duplicate", "Duplicate ids: '{ids}'", {"ids": ", ".join(repeated)})
 
