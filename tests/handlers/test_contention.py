@@ -26,7 +26,7 @@ from conftest import (
     route_event,
     seed_datasets,
 )
-from dataset_core import contention
+from dataset_core import contention, datasets
 from dataset_core.storage import client as storage
 from dataset_core.storage import datasets as stored
 from dataset_core.storage import listings
@@ -122,6 +122,25 @@ def test_delete_all_pages_through_references_and_deletes_every_dataset(
     assert (reply.status, reply.body["data"]) == (200, {"success_count": 150})
     assert items(table, TENANT_A, "DATASET#") == items(table, TENANT_A, "NAME#") == []
     assert counter(table, TENANT_A) == 0
+
+
+@pytest.mark.parametrize("by_ids", [True, False], ids=["by-ids", "delete-all"])
+def test_a_bulk_delete_out_of_time_stops_after_a_transaction_and_says_what_it_deleted(
+    table: Any, monkeypatch: pytest.MonkeyPatch, by_ids: bool
+) -> None:
+    """Past ``DELETE_SECONDS`` no new transaction starts, so the function's timeout (29 s, API Gateway's limit
+    too) never cuts a delete off unanswered; each request still deletes at least one transaction's worth, so
+    retries finish the job. 10 000 ids, the default quota, take about 205 transactions."""
+    monkeypatch.setattr(datasets, "DELETE_SECONDS", 0.0)
+    monkeypatch.setattr(listings, "REFS_PER_PAGE", 60)
+    seed_datasets(table, TENANT_A, 60)
+    ids = [i["sk"]["S"].removeprefix("DATASET#") for i in items(table, TENANT_A, "DATASET#")]
+    body = {"ids": ids} if by_ids else {"delete_all": True}
+    reply = invoke("delete_dataset", route_event("delete_dataset_restful", body=body))
+    assert (reply.status, reply.body["code"], reply.body["data"]["success_count"]) == (503, 105, 49)
+    left = [i["sk"]["S"].removeprefix("DATASET#") for i in items(table, TENANT_A, "DATASET#")]
+    assert sorted(reply.body["data"]["ids_left"]) == sorted(left)
+    assert len(left) == 11 == counter(table, TENANT_A)
 
 
 def test_ids_win_over_delete_all(table: Any) -> None:

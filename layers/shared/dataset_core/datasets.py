@@ -24,9 +24,9 @@ from .storage.requests import RequestSeen
 
 MAX_PAGE = 1000
 """Most datasets one response carries; clients page with ``offset`` (or a page token)."""
-DELETE_ALL_SECONDS = 20.0
-"""How long ``delete_all`` keeps starting transactions: inside the delete function's timeout and API Gateway's
-29 s integration limit, with room for the transactions under way."""
+DELETE_SECONDS = 20.0
+"""How long a delete of many datasets keeps starting transactions: inside the delete function's timeout and API
+Gateway's 29 s integration limit, with room for the transaction under way."""
 
 
 def now_ms() -> int:
@@ -117,31 +117,34 @@ def delete_many(tenant_id: str, found: Sequence[Dataset]) -> int:
     someone else deleted meanwhile is done. Success means all of them are gone; anything less is
     ``PartiallyDeleted``, with what was deleted and the ids left, never a success.
     """
-    return _delete_refs(tenant_id, [storage.ref(ds) for ds in found], deleted_before=0, requested=len(found))
+    deadline = time.monotonic() + DELETE_SECONDS
+    refs = [storage.ref(ds) for ds in found]
+    return _delete_refs(tenant_id, refs, deleted_before=0, requested=len(found), deadline=deadline)
 
 
 def delete_all(tenant_id: str) -> int:
-    """Delete every dataset of the tenant, a page of references at a time (bounded memory whatever its size).
-
-    It stops starting new pages once ``DELETE_ALL_SECONDS`` have passed and answers ``PartiallyDeleted``: the
-    function's timeout must never cut a delete off without an answer.
-    """
-    deadline = time.monotonic() + DELETE_ALL_SECONDS
+    """Delete every dataset of the tenant, a page of references at a time (bounded memory whatever its size)."""
+    deadline = time.monotonic() + DELETE_SECONDS
     deleted = 0
     for page in listings.dataset_refs(tenant_id):
-        if time.monotonic() > deadline:
-            raise PartiallyDeleted(deleted, None, [])
-        deleted = _delete_refs(tenant_id, page, deleted_before=deleted, requested=None)
+        deleted = _delete_refs(tenant_id, page, deleted_before=deleted, requested=None, deadline=deadline)
     return deleted
 
 
-def _delete_refs(tenant_id: str, refs: list[storage.DatasetRef], *, deleted_before: int, requested: int | None) -> int:
+def _delete_refs(
+    tenant_id: str, refs: list[storage.DatasetRef], *, deleted_before: int, requested: int | None, deadline: float
+) -> int:
+    """Once ``deadline`` has passed, no transaction starts and the answer is ``PartiallyDeleted``: the function's
+    timeout must never cut a delete off unanswered. A request deletes at least one transaction's worth, so that
+    retries finish what it started."""
     left = {r.id: r for r in refs}
     deleted = deleted_before
     for _ in contention.attempts():
         refs_left, size = list(left.values()), storage.MAX_TRANSACTION_DATASETS
         chunks = [refs_left[i : i + size] for i in range(0, len(refs_left), size)]
         for chunk in chunks:
+            if deleted and time.monotonic() > deadline:
+                raise PartiallyDeleted(deleted, requested, list(left))
             try:
                 done = storage.delete_chunk(chunk)
             except StorageUnavailable as unavailable:
