@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from conftest import EVENTS, ROOT, load_event
-from dataset_core import errors
+from dataset_core import errors, payload
 from tools import template
 
 FUNCTIONS = template.resources("AWS::Serverless::Function")
@@ -78,6 +78,7 @@ def test_gateway_responses_carry_the_envelope_and_status(response_type: str, sta
     )
     body = json.loads(rendered)
     assert set(body) == {"code", "message", "data"}
+    assert rendered == payload.dumps(body)  # byte for byte as the functions write an envelope (keys sorted)
     assert isinstance(body["code"], int)
     assert isinstance(body["message"], str)
     assert body["message"]
