@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from .. import datasets
 from ..errors import DatasetNotFound
 from ..storage import datasets as storage
-from .fields import Strict, duplicates, uuid
+from .fields import Strict, unique_ids
 
 
 class DeleteDatasetsRequest(Strict):
@@ -19,12 +19,7 @@ class DeleteDatasetsRequest(Strict):
     @field_validator("ids")
     @classmethod
     def _normalized(cls, ids: list[str] | None) -> list[str] | None:
-        """DeleteReq.validate_ids: every id a UUID (the first that is not stops the check), no id twice."""
-        if ids is None:
-            return None
-        normalized = [uuid(i) for i in ids]
-        duplicates(normalized)
-        return normalized
+        return None if ids is None else unique_ids(ids)
 
 
 class DeleteResult(BaseModel):

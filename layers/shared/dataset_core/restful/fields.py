@@ -60,11 +60,20 @@ def uuid(value: str) -> str:
     return normalized
 
 
-def duplicates(ids: list[str]) -> None:
-    """``Duplicate ids: '<a, b>'``: each repeated id once, in the order of its first appearance."""
-    repeated = [i for i, times in Counter(ids).items() if times > 1]  # a Counter keeps first appearances' order
+def unique_ids(ids: list[str], most: int | None = None) -> list[str]:
+    """Every id a UUID (the first that is not stops the check), at most ``most`` of them, none twice: ``Duplicate
+    ids: '<a, b>'`` names each repeated id once, in the order of its first appearance (DeleteReq.validate_ids)."""
+    normalized = [uuid(i) for i in ids]
+    if most is not None and len(normalized) > most:
+        raise PydanticCustomError(
+            "too_long",
+            "List should have at most {max} items after validation, not {n}",
+            {"max": most, "n": len(normalized)},
+        )
+    repeated = [i for i, times in Counter(normalized).items() if times > 1]  # a Counter keeps first appearances
     if repeated:
         raise PydanticCustomError("duplicate", "Duplicate ids: '{ids}'", {"ids": ", ".join(repeated)})
+    return normalized
 
 
 class MetadataField(Strict):

@@ -16,7 +16,7 @@ from ..http import without_default
 from ..storage import datasets as storage
 from ..storage import listings
 from .dataset import RestfulDataset, lacks_permission
-from .fields import duplicates, uuid
+from .fields import unique_ids, uuid
 
 MAX_LIST_IDS = 100
 
@@ -83,17 +83,7 @@ class ListDatasetsQuery(BaseModel):
     @field_validator("ids")
     @classmethod
     def _normalized(cls, ids: list[str] | None) -> list[str] | None:
-        if ids is None:
-            return None
-        normalized = [uuid(i) for i in ids]
-        if len(normalized) > MAX_LIST_IDS:
-            raise PydanticCustomError(
-                "too_long",
-                "List should have at most {max} items after validation, not {n}",
-                {"max": MAX_LIST_IDS, "n": len(normalized)},
-            )
-        duplicates(normalized)
-        return normalized
+        return None if ids is None else unique_ids(ids, MAX_LIST_IDS)
 
     @field_validator("ext", mode="before")
     @classmethod
