@@ -1,9 +1,9 @@
 """The id checks the RESTful requests share (``dataset_core.restful.fields``).
 
 A delete takes as many ids as its body holds: 1 MiB of them is about 29 000. The duplicate check once compared
-every id with every other one, 7 s for 29 000 ids on a full core, about 24 s at the 512 MB's CPU share: with
-the lookups after it, past the function's 29 s timeout (API Gateway then answers 504 by itself). So it must do
-work in proportion to the ids, counted here in comparisons rather than timed.
+every id with every other one, which for that many ids at 512 MB's CPU share ran, with the lookups after it, past
+the function's 29 s timeout (API Gateway then answers 504 by itself). So it must do work in proportion to the
+ids, counted here in comparisons rather than timed.
 """
 
 from __future__ import annotations
