@@ -45,7 +45,7 @@ def create(tenant_id: str, request: LegacyCreateRequest, idempotency_key: str | 
     return datasets.create(
         tenant_id,
         legacy_name(request.requested_name),
-        render=lambda ds: LegacyCreated(dataset_name=ds.name, dataset_id=ds.id, id=ds.id).model_dump(),
+        render=lambda ds: {"dataset_name": ds.name, "dataset_id": ds.id, "id": ds.id},  # LegacyCreated, as a dict
         request=idempotency.request_key(tenant_id, idempotency_key, "POST /api/v1/dataset", request),
         parser_config=DEFAULT_PARSER_CONFIG,
     )

@@ -154,8 +154,8 @@ class DatasetPage(NamedTuple):
 
 
 def list_datasets(tenant_id: str, query: ListDatasetsQuery) -> DatasetPage | OwnerFilter:
-    """A page of the tenant's datasets, filtered by ``id``, ``name``,
-    ``ids`` and ``ext``; or, with ``type=filter``, the count per owner.
+    """A page of the tenant's datasets, filtered by ``id``, ``name``, ``ids`` and ``ext``; or, with
+    ``type=filter``, the count per owner.
 
     A page must fit in one Lambda response (``payload``). A cursor page is cut to what fits and continues
     exactly where it was cut; an offset page cannot be cut (its client asks for the next page by number and
